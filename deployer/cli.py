@@ -1,0 +1,83 @@
+"""``python -m deployer``: the deployer's command line.
+
+Exit codes: 0 done, 1 the stack misbehaved, 2 bad input or the harness could
+not do its job (the message says which and what to do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from deployer import tools
+from deployer.errors import BadInputError, ChaosgateError
+from deployer.pins import PINS
+
+
+def _cmd_tools(args: argparse.Namespace) -> int:
+    names: list[str] = args.names or list(PINS)
+    unknown = [n for n in names if n not in PINS]
+    if unknown:
+        raise BadInputError(f"unknown tool(s) {', '.join(unknown)}; choose from {', '.join(PINS)}")
+    resolved = [
+        tools.resolve(n, allow_download=not args.no_download, allow_build=not args.no_build) for n in names
+    ]
+    if args.json:
+        print(json.dumps([tools.describe(t) for t in resolved], indent=2))
+        return 0
+    width = max(len(t.name) for t in resolved)
+    for t in resolved:
+        took = f"  ({t.seconds:.0f}s)" if t.seconds else ""
+        print(f"{t.name:<{width}}  {t.version:<36} {t.source:<9} {t.path}{took}")
+    return 0
+
+
+def _cmd_host_setup(args: argparse.Namespace) -> int:
+    from deployer.hostsetup import host_setup  # noqa: PLC0415 (only this command needs it)
+
+    changes = host_setup(dry_run=args.dry_run)
+    if not changes:
+        print("host is ready: nothing to change")
+    for change in changes:
+        print(("would: " if args.dry_run else "changed: ") + change)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m deployer", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p_tools = sub.add_parser(
+        "tools",
+        help="resolve kind, kubectl, helm and minio (PATH, cache, download or build) and print them",
+    )
+    p_tools.add_argument("names", nargs="*", help=f"tools to resolve (default: all of {', '.join(PINS)})")
+    p_tools.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p_tools.add_argument("--no-download", action="store_true", help="never try release downloads")
+    p_tools.add_argument("--no-build", action="store_true", help="never build from source")
+    p_tools.set_defaults(func=_cmd_tools)
+
+    p_host = sub.add_parser(
+        "host-setup",
+        help="install and start Docker, and fix privileged containers on hosts that lack capabilities",
+    )
+    p_host.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+    p_host.set_defaults(func=_cmd_host_setup)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except ChaosgateError as exc:
+        kind = "bad input" if isinstance(exc, BadInputError) else type(exc).__name__
+        print(f"chaosgate: {kind}: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("chaosgate: interrupted", file=sys.stderr)
+        return 130
+    return code
