@@ -1,0 +1,232 @@
+"""The acknowledged-write ledger.
+
+Every write a client attempted is recorded with what it sent (key, size,
+sha256) and what it was told: acknowledged (a 2xx that claims the object is
+stored), failed (an error answer) or indeterminate (a timeout or a reset: the
+write may or may not have happened). After the faults every acknowledged write
+is read back and classified:
+
+* stable: the object is there with the acknowledged content;
+* lost: the object is gone;
+* corrupted: there is an object, but its content matches no write to that key;
+* stale: the content is that of an earlier acknowledged write to the key;
+* unreadable: the read-back itself failed (no quorum yet, a timeout). This is
+  an infrastructure problem, so it makes the verdict inconclusive, never pass.
+
+Failed and indeterminate writes never count as loss: nobody was told they
+were stored. This is the set-full idea from Jepsen applied to an S3 store.
+
+Writers append JSON lines to files (one per process, so Locust workers and the
+harness can write at once without locks); ``load`` merges them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import IO
+
+ACKED = "acked"
+FAILED = "failed"
+INDETERMINATE = "indeterminate"
+OUTCOMES = (ACKED, FAILED, INDETERMINATE)
+
+
+class Verdict(StrEnum):
+    STABLE = "stable"
+    LOST = "lost"
+    CORRUPTED = "corrupted"
+    STALE = "stale"
+    UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True)
+class Write:
+    """One write attempt as its client saw it."""
+
+    key: str
+    size: int
+    sha256: str
+    outcome: str
+    # Wall-clock seconds (time.time) when the answer arrived: comparable across
+    # processes, which is what placing writes on a fault timeline needs.
+    at: float
+    path: str  # "app" (through the gateway) or "s3" (straight to MinIO)
+    latency_ms: float = 0.0
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if self.outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {OUTCOMES}, not {self.outcome!r}")
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class LedgerWriter:
+    """Appends writes to one JSONL file; safe to share between threads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._file: IO[str] = path.open("a", encoding="utf-8")
+
+    def record(self, write: Write) -> None:
+        line = json.dumps(asdict(write), separators=(",", ":"))
+        with self._lock:
+            self._file.write(line + "\n")
+            # Flushed per line: a writer killed mid-run must not take its
+            # acknowledged writes with it, or the check would miss them.
+            self._file.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            self._file.close()
+
+    def __enter__(self) -> LedgerWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def writer_for_process(folder: Path, prefix: str) -> LedgerWriter:
+    """A ledger file of this process's own in ``folder``."""
+    return LedgerWriter(folder / f"{prefix}-{os.getpid()}.jsonl")
+
+
+def load(folder: Path) -> list[Write]:
+    """Every write recorded in ``folder``, oldest answer first. A torn last line
+    (a writer killed while writing it) is skipped: it was never flushed whole,
+    so its client never finished recording the answer."""
+    writes: list[Write] = []
+    for file in sorted(folder.glob("*.jsonl")):
+        for line in file.read_text(encoding="utf-8").splitlines():
+            try:
+                writes.append(Write(**json.loads(line)))
+            except (json.JSONDecodeError, TypeError, ValueError):
+                continue
+    writes.sort(key=lambda w: w.at)
+    return writes
+
+
+@dataclass
+class KeyCheck:
+    key: str
+    verdict: Verdict
+    expected_sha256: str
+    found_sha256: str | None
+    detail: str = ""
+
+
+@dataclass
+class LedgerReport:
+    attempted: int
+    acknowledged: int
+    failed: int
+    indeterminate: int
+    counts: dict[str, int]
+    # Per-key findings other than stable, capped so a report stays readable.
+    problems: list[KeyCheck] = field(default_factory=list)
+    # Indeterminate writes that turned out to be stored (informational).
+    indeterminate_stored: int = 0
+
+    @property
+    def lost(self) -> int:
+        return self.counts.get(Verdict.LOST, 0)
+
+    @property
+    def damaged(self) -> int:
+        """Acknowledged writes that are not intact: lost, corrupted or stale."""
+        return sum(self.counts.get(v, 0) for v in (Verdict.LOST, Verdict.CORRUPTED, Verdict.STALE))
+
+    @property
+    def unreadable(self) -> int:
+        return self.counts.get(Verdict.UNREADABLE, 0)
+
+    def to_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["lost"] = self.lost
+        data["damaged"] = self.damaged
+        return data
+
+
+# Returns the object's bytes, None when the store says it does not exist, and
+# raises for anything else (timeouts, 503 without quorum).
+Fetch = Callable[[str], bytes | None]
+
+
+def latest_acked(writes: Iterable[Write]) -> dict[str, list[Write]]:
+    """Acknowledged writes grouped by key, in answer order."""
+    by_key: dict[str, list[Write]] = {}
+    for write in writes:
+        if write.outcome == ACKED:
+            by_key.setdefault(write.key, []).append(write)
+    return by_key
+
+
+def check(writes: list[Write], fetch: Fetch, *, max_problems: int = 200) -> LedgerReport:
+    """Read back every acknowledged key and classify it."""
+    acked = latest_acked(writes)
+    all_by_key: dict[str, list[Write]] = {}
+    for write in writes:
+        all_by_key.setdefault(write.key, []).append(write)
+
+    counts = {v.value: 0 for v in Verdict}
+    problems: list[KeyCheck] = []
+    for key, history in acked.items():
+        result = _check_key(key, history, all_by_key[key], fetch)
+        counts[result.verdict.value] += 1
+        if result.verdict is not Verdict.STABLE and len(problems) < max_problems:
+            problems.append(result)
+
+    indeterminate_stored = 0
+    for key, attempts in all_by_key.items():
+        if key in acked or not any(w.outcome == INDETERMINATE for w in attempts):
+            continue
+        try:
+            if fetch(key) is not None:
+                indeterminate_stored += 1
+        except Exception:  # noqa: BLE001, S112 (informational count only: a failed read changes no verdict)
+            continue
+
+    outcomes = [w.outcome for w in writes]
+    return LedgerReport(
+        attempted=len(writes),
+        acknowledged=outcomes.count(ACKED),
+        failed=outcomes.count(FAILED),
+        indeterminate=outcomes.count(INDETERMINATE),
+        counts=counts,
+        problems=problems,
+        indeterminate_stored=indeterminate_stored,
+    )
+
+
+def _check_key(key: str, acked: list[Write], attempts: list[Write], fetch: Fetch) -> KeyCheck:
+    expected = acked[-1].sha256
+    try:
+        data = fetch(key)
+    except Exception as exc:  # noqa: BLE001 (any read failure is "unreadable", kept apart from loss)
+        return KeyCheck(key, Verdict.UNREADABLE, expected, None, f"{type(exc).__name__}: {exc}"[:300])
+    if data is None:
+        return KeyCheck(key, Verdict.LOST, expected, None, "object does not exist")
+    found = sha256_hex(data)
+    if found == expected:
+        return KeyCheck(key, Verdict.STABLE, expected, found)
+    # A write that was attempted after the last ack may legitimately have won
+    # (its client just never heard back), so any later attempt's content counts
+    # as intact too.
+    last_ack_at = acked[-1].at
+    if any(w.sha256 == found and w.at >= last_ack_at and w.outcome != ACKED for w in attempts):
+        return KeyCheck(key, Verdict.STABLE, expected, found, "a later unacknowledged write won")
+    if any(w.sha256 == found for w in acked[:-1]):
+        return KeyCheck(key, Verdict.STALE, expected, found, "content of an earlier acknowledged write")
+    return KeyCheck(key, Verdict.CORRUPTED, expected, found, f"{len(data)} bytes match no write")
