@@ -1,0 +1,178 @@
+"""The run's settings: one typed object, each field with its flag, env var,
+unit and the reason for its default.
+
+The pytest options, the env vars, the README table and the report's
+"effective settings" all come from the fields below, so they cannot drift
+apart. Bad input fails here, early, naming the field and the fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from deployer.errors import BadInputError
+
+CLUSTERS = ("kind", "existing")
+IMAGE_MODES = ("auto", "pull", "build")
+PROFILES = ("quick", "standard")
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+def option(flag: str, help: str, **extra: Any) -> Any:
+    """Field metadata: the CLI flag (the env var is derived from it) and help text."""
+    env = "CHAOSGATE_" + flag.lstrip("-").upper().replace("-", "_")
+    return field(metadata={"flag": flag, "env": env, "help": help}, **extra)
+
+
+@dataclass(frozen=True)
+class Settings:
+    cluster: str = option(
+        "--cluster",
+        "kind: create (or reuse) a local kind cluster; existing: use the cluster of --kube-context.",
+        default="kind",
+    )
+    cluster_name: str = option(
+        "--cluster-name",
+        "Name of the kind cluster. A fixed default lets --reuse-cluster find it again.",
+        default="chaosgate",
+    )
+    kube_context: str = option(
+        "--kube-context",
+        "Context of an existing cluster (only with --cluster existing).",
+        default="",
+    )
+    allowed_contexts: tuple[str, ...] = option(
+        "--allowed-contexts",
+        "Comma-separated contexts chaosgate may touch with --cluster existing. Empty by default so a "
+        "production context is never used by accident.",
+        default=(),
+    )
+    keep_cluster: bool = option(
+        "--keep-cluster", "Keep the kind cluster after the run (for debugging).", default=False
+    )
+    reuse_cluster: bool = option(
+        "--reuse-cluster",
+        "Reuse a kind cluster of the same name if it exists instead of recreating it (saves ~1 min).",
+        default=False,
+    )
+    images: str = option(
+        "--images",
+        "pull: from registries; build: from pinned sources; auto: pull when a registry answers, else build.",
+        default="auto",
+    )
+    workers: int = option(
+        "--workers",
+        "kind worker nodes. Two: MinIO pods spread over more than one node, so node loss is a real test, "
+        "and still fits a 2-core machine.",
+        default=2,
+    )
+    report_dir: Path = option(
+        "--report-dir",
+        "Where run folders go (one per run, named by start time). Never next to code.",
+        default=Path("runs"),
+    )
+    profile: str = option(
+        "--profile",
+        "Scenario sizes and durations: quick (CI, about 15 minutes) or standard (longer load, more faults).",
+        default="quick",
+    )
+    slo_file: Path | None = option(
+        "--slo-file",
+        "YAML file overriding the default SLOs (availability, recovery times, HPA timings).",
+        default=None,
+    )
+
+    def __post_init__(self) -> None:
+        _one_of("cluster", self.cluster, CLUSTERS)
+        _one_of("images", self.images, IMAGE_MODES)
+        _one_of("profile", self.profile, PROFILES)
+        if not _NAME.match(self.cluster_name):
+            raise BadInputError(
+                f"cluster_name {self.cluster_name!r} is not a valid name: "
+                "use lowercase letters, digits and '-'"
+            )
+        if not 0 <= self.workers <= 5:
+            raise BadInputError(f"workers must be 0..5 on one machine, got {self.workers}")
+        if self.cluster == "existing":
+            if not self.kube_context:
+                raise BadInputError("--cluster existing needs --kube-context (CHAOSGATE_KUBE_CONTEXT)")
+            if self.kube_context not in self.allowed_contexts:
+                raise BadInputError(
+                    f"context {self.kube_context!r} is not in --allowed-contexts "
+                    f"({', '.join(self.allowed_contexts) or 'empty'}); add it there to let chaosgate "
+                    "inject faults into that cluster"
+                )
+        elif self.kube_context:
+            raise BadInputError("--kube-context is only used with --cluster existing")
+        if self.slo_file is not None and not self.slo_file.is_file():
+            raise BadInputError(f"slo_file {self.slo_file} does not exist")
+
+    def effective(self) -> dict[str, str]:
+        """The settings as strings, for the report."""
+        return {f.name: _show(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise BadInputError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+
+
+def _show(value: object) -> str:
+    if isinstance(value, tuple):
+        return ",".join(map(str, value))
+    return "" if value is None else str(value)
+
+
+def _parse_bool(name: str, text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise BadInputError(f"{name} must be true or false, got {text!r}")
+
+
+def _parse_int(name: str, text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise BadInputError(f"{name} must be a whole number, got {text!r}") from None
+
+
+_PARSERS: dict[str, Callable[[str, str], object]] = {
+    "bool": _parse_bool,
+    "int": _parse_int,
+    "tuple[str, ...]": lambda _n, t: tuple(x.strip() for x in t.split(",") if x.strip()),
+    "Path": lambda _n, t: Path(t).expanduser(),
+    "Path | None": lambda _n, t: Path(t).expanduser() if t else None,
+    "str": lambda _n, t: t,
+}
+
+
+def fields() -> list[dataclasses.Field[Any]]:
+    return list(dataclasses.fields(Settings))
+
+
+def from_sources(flags: Mapping[str, object | None], env: Mapping[str, str] = os.environ) -> Settings:
+    """Build settings from CLI values (None = not given) over env vars over defaults."""
+    values: dict[str, object] = {}
+    for f in fields():
+        given = flags.get(f.name)
+        if given is not None and given is not False:
+            values[f.name] = _coerce(f, given)
+        elif f.metadata["env"] in env:
+            values[f.name] = _coerce(f, env[f.metadata["env"]])
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def _coerce(f: dataclasses.Field[Any], value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    parser = _PARSERS[str(f.type)]
+    return parser(f"{f.metadata['flag']} / {f.metadata['env']}", value)

@@ -1,0 +1,100 @@
+"""Load through the object gateway: PUTs recorded in the ledger, GETs of keys
+this user had acknowledged, checked against their sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+from collections import deque
+
+from locust import HttpUser, between, events, task
+from locust.env import Environment
+
+from chaos.ledger import ACKED, FAILED, INDETERMINATE, LedgerWriter, Write
+from loadtests.locustfiles.common import LoadSettings, ledger, new_key, payload
+
+SETTINGS = LoadSettings.from_env()
+LEDGER: LedgerWriter | None = None
+
+
+@events.init.add_listener
+def _open_ledger(environment: Environment, **_: object) -> None:
+    global LEDGER  # noqa: PLW0603 (one ledger file per Locust process)
+    LEDGER = ledger()
+
+
+@events.quitting.add_listener
+def _close_ledger(environment: Environment, **_: object) -> None:
+    if LEDGER is not None:
+        LEDGER.close()
+
+
+class GatewayUser(HttpUser):
+    wait_time = between(0.02, 0.1)
+
+    def on_start(self) -> None:
+        self.known: deque[tuple[str, str]] = deque(maxlen=200)
+
+    @task
+    def put_or_get(self) -> None:
+        if self.known and random.random() < SETTINGS.read_ratio:
+            self._get()
+        else:
+            self._put()
+
+    def _put(self) -> None:
+        key = new_key(SETTINGS)
+        body = payload(SETTINGS.object_size)
+        digest = hashlib.sha256(body).hexdigest()
+        start = time.monotonic()
+        outcome, detail = INDETERMINATE, ""
+        with self.client.put(
+            f"/objects/{key}",
+            data=body,
+            name="PUT /objects",
+            timeout=SETTINGS.timeout,
+            catch_response=True,
+        ) as response:
+            if response.status_code == 0 or response.status_code is None:
+                # No answer (timeout, reset): the write may or may not be stored.
+                detail = str(response.error)[:200]
+                response.failure(detail)
+            elif 200 <= response.status_code < 300:
+                claimed = _claimed_sha256(response)
+                if claimed == digest:
+                    outcome = ACKED
+                    response.success()
+                else:
+                    # An ack that names the wrong content is not an ack of ours.
+                    outcome, detail = FAILED, f"ack with sha256 {claimed!r}"
+                    response.failure(detail)
+            else:
+                outcome, detail = FAILED, f"HTTP {response.status_code}"
+                response.failure(detail)
+        latency_ms = (time.monotonic() - start) * 1000.0
+        if LEDGER is not None:
+            LEDGER.record(Write(key, len(body), digest, outcome, time.time(), "app", latency_ms, detail))
+        if outcome == ACKED:
+            self.known.append((key, digest))
+
+    def _get(self) -> None:
+        key, digest = random.choice(self.known)
+        with self.client.get(
+            f"/objects/{key}", name="GET /objects", timeout=SETTINGS.timeout, catch_response=True
+        ) as response:
+            if response.status_code == 200 and hashlib.sha256(response.content).hexdigest() != digest:
+                response.failure("content does not match the acknowledged sha256")
+            elif response.status_code != 200:
+                response.failure(f"HTTP {response.status_code}")
+
+
+def _claimed_sha256(response: object) -> str | None:
+    headers = getattr(response, "headers", {})
+    value = headers.get("X-Content-SHA256") or headers.get("x-content-sha256")
+    if value:
+        return str(value)
+    try:
+        return str(response.json()["sha256"])  # type: ignore[attr-defined]
+    except (ValueError, KeyError, TypeError):
+        return None

@@ -1,0 +1,53 @@
+"""Shared by the locustfiles: settings from the environment and the ledger.
+
+Imported only inside Locust processes (gevent monkey-patching), never by the
+harness.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from chaos.ledger import LedgerWriter, writer_for_process
+
+# The runner passes everything through these variables (see loadtests.runner).
+ENV_LEDGER_DIR = "CHAOSGATE_LEDGER_DIR"
+ENV_OBJECT_SIZE = "CHAOSGATE_OBJECT_SIZE"
+ENV_RUN_ID = "CHAOSGATE_RUN_ID"
+ENV_READ_RATIO = "CHAOSGATE_READ_RATIO"
+ENV_TIMEOUT = "CHAOSGATE_REQUEST_TIMEOUT"
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    object_size: int
+    run_id: str
+    read_ratio: float
+    timeout: float
+
+    @classmethod
+    def from_env(cls) -> LoadSettings:
+        return cls(
+            object_size=int(os.environ.get(ENV_OBJECT_SIZE, "4096")),
+            run_id=os.environ.get(ENV_RUN_ID, uuid.uuid4().hex[:8]),
+            read_ratio=float(os.environ.get(ENV_READ_RATIO, "0.5")),
+            timeout=float(os.environ.get(ENV_TIMEOUT, "10")),
+        )
+
+
+def ledger() -> LedgerWriter | None:
+    folder = os.environ.get(ENV_LEDGER_DIR)
+    return writer_for_process(Path(folder), "locust") if folder else None
+
+
+def new_key(settings: LoadSettings) -> str:
+    # Unique keys: a key is written once, so "stale" cannot hide a loss.
+    return f"{settings.run_id}/{uuid.uuid4().hex}"
+
+
+def payload(size: int) -> bytes:
+    return random.randbytes(size)
