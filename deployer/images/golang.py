@@ -1,0 +1,270 @@
+"""The Go toolchain and generated wrapper modules.
+
+Everything chaosgate runs in a cluster is built from pinned module versions
+served by the Go module proxy, because no container registry is reachable.
+Some upstream modules cannot be built with a plain ``go install mod@version``
+(their go.mod replaces sibling modules with local paths, which Go ignores in
+dependencies). For those, a small wrapper module is generated in the cache: it
+requires the upstream module and turns each local replace into a versioned one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from deployer import paths, procs
+from deployer.errors import BadInputError, InfraError
+
+GO_ENV_VAR = "CHAOSGATE_GO"
+"""Path of the ``go`` binary to use when it is not on PATH."""
+
+_FALLBACK_GO = Path("/usr/local/go/bin/go")
+
+DOWNLOAD_TIMEOUT_S = 1800.0
+"""Resolving and downloading a large module graph (Kubernetes: ~250 modules)
+takes a few minutes on a good link; half an hour leaves room for a slow one."""
+
+BUILD_TIMEOUT_S = 3600.0
+"""One cold Kubernetes binary takes tens of minutes on two shared cores."""
+
+
+@dataclass(frozen=True)
+class GoToolchain:
+    path: Path
+    version: tuple[int, int, int]
+
+    @property
+    def version_text(self) -> str:
+        return "go{}.{}.{}".format(*self.version)
+
+
+def find_go() -> GoToolchain:
+    """The Go toolchain: ``$CHAOSGATE_GO``, else ``go`` on PATH, else /usr/local/go.
+
+    Raises ``BadInputError`` naming the fix when there is none."""
+    explicit = os.environ.get(GO_ENV_VAR)
+    candidates: list[Path] = []
+    if explicit:
+        candidates.append(Path(explicit).expanduser())
+    else:
+        on_path = shutil.which("go")
+        if on_path:
+            candidates.append(Path(on_path))
+        candidates.append(_FALLBACK_GO)
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            out = procs.run([candidate, "env", "GOVERSION"], timeout=60, env={"GOTOOLCHAIN": "local"})
+            return GoToolchain(candidate, parse_go_version(out.stdout.strip()))
+    where = f"${GO_ENV_VAR}={explicit}" if explicit else f"PATH or {_FALLBACK_GO}"
+    raise BadInputError(
+        f"no Go toolchain found ({where}); chaosgate builds its binaries from source. "
+        f"Install Go 1.24 or newer from https://go.dev/dl (or Debian's golang-1.24 from "
+        f"bookworm-backports) and put `go` on PATH, or set {GO_ENV_VAR} to the go binary."
+    )
+
+
+def parse_go_version(text: str) -> tuple[int, int, int]:
+    """``go1.26.8`` -> (1, 26, 8); ``go1.24`` and ``go1.25rc1`` -> patch 0."""
+    match = re.fullmatch(r"go(\d+)\.(\d+)(?:\.(\d+))?\S*", text.strip())
+    if not match:
+        raise InfraError(f"cannot read the Go version from {text!r}")
+    return int(match[1]), int(match[2]), int(match[3] or 0)
+
+
+def parse_go_directive(text: str) -> tuple[int, int, int]:
+    """A go.mod ``go`` directive (``1.24.0``, ``1.22``) as a comparable tuple."""
+    return parse_go_version("go" + text)
+
+
+def require_go_at_least(toolchain: GoToolchain, go_directive: str, what: str) -> None:
+    """Fail early when the local toolchain is older than a module's ``go`` line.
+
+    Builds run with GOTOOLCHAIN=local so Go never downloads another toolchain
+    behind our back; an old toolchain must therefore be a clear input error."""
+    needed = parse_go_directive(go_directive)
+    if toolchain.version < needed:
+        raise BadInputError(
+            f"{what} needs Go {go_directive} or newer but {toolchain.path} is "
+            f"{toolchain.version_text}; install a newer Go (https://go.dev/dl) or point "
+            f"{GO_ENV_VAR} at one."
+        )
+
+
+def go(
+    toolchain: GoToolchain,
+    args: Sequence[str | Path],
+    *,
+    timeout: float,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    capture: bool = True,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``go`` with chaosgate's module and build caches (see ``paths.go_env``)."""
+    full_env = {**paths.go_env(), **(env or {})}
+    return procs.run([toolchain.path, *args], timeout=timeout, cwd=cwd, env=full_env, capture=capture)
+
+
+def read_gomod(toolchain: GoToolchain, gomod: Path) -> dict[str, Any]:
+    """A go.mod file as the JSON ``go mod edit -json`` prints."""
+    out = go(toolchain, ["mod", "edit", "-json", gomod], timeout=60, cwd=gomod.parent)
+    data: dict[str, Any] = json.loads(out.stdout)
+    return data
+
+
+def download_module(toolchain: GoToolchain, module: str, version: str) -> dict[str, Any]:
+    """Download one module version into the module cache; returns ``go mod download
+    -json`` output (Dir, GoMod, Info, ...)."""
+    out = go(
+        toolchain,
+        ["mod", "download", "-json", f"{module}@{version}"],
+        timeout=DOWNLOAD_TIMEOUT_S,
+        cwd=paths.cache_dir(),
+    )
+    data: dict[str, Any] = json.loads(out.stdout)
+    if data.get("Error"):
+        raise InfraError(f"cannot download {module}@{version}: {data['Error']}")
+    return data
+
+
+def module_time(info_file: Path) -> str:
+    """The commit time the module proxy records for a version (RFC 3339, UTC)."""
+    info = json.loads(info_file.read_text())
+    stamp = str(info.get("Time", ""))
+    if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", stamp):
+        raise InfraError(f"{info_file} has no usable Time field: {info!r}")
+    return stamp
+
+
+@dataclass(frozen=True)
+class Replace:
+    old: str
+    new: str
+    new_version: str = ""
+    old_version: str = ""
+
+    def render(self) -> str:
+        old = f"{self.old} {self.old_version}" if self.old_version else self.old
+        new = f"{self.new} {self.new_version}" if self.new_version else self.new
+        return f"{old} => {new}"
+
+
+def versioned_replaces(
+    upstream: Mapping[str, Any], local_version: Callable[[str, str], str | None]
+) -> list[Replace]:
+    """Turn an upstream go.mod's replaces into ones that work from outside its repo.
+
+    ``local_version(module, local_path)`` decides each replace that points at a
+    local folder: a version turns it into ``module => module <version>`` (the
+    sibling module as published), None drops it (for example etcd's guards that
+    point at a missing ``./FORBIDDEN_DEPENDENCY``). Replaces that point at other
+    modules are kept as they are, so the wrapper resolves the same code the
+    upstream build does."""
+    result: list[Replace] = []
+    for entry in upstream.get("Replace") or []:
+        old = entry["Old"]
+        new = entry["New"]
+        new_path: str = new["Path"]
+        if is_local_path(new_path):
+            version = local_version(old["Path"], new_path)
+            if version:
+                result.append(Replace(old["Path"], old["Path"], version, old.get("Version", "")))
+        else:
+            result.append(Replace(old["Path"], new_path, new.get("Version", ""), old.get("Version", "")))
+    return result
+
+
+def is_local_path(target: str) -> bool:
+    """True for a replace target that is a folder rather than a module (go.mod rules)."""
+    return target.startswith(("./", "../", "/")) or target in {".", ".."}
+
+
+def render_wrapper_gomod(
+    *,
+    module_path: str,
+    go_directive: str,
+    godebug: Sequence[tuple[str, str]],
+    requires: Sequence[tuple[str, str]],
+    replaces: Sequence[Replace],
+    excludes: Sequence[tuple[str, str]] = (),
+    tools: Sequence[str] = (),
+    comment: str = "",
+) -> str:
+    """The text of a wrapper go.mod (before ``go mod tidy`` fills in the rest)."""
+    lines: list[str] = []
+    if comment:
+        lines += [f"// {line}" if line else "//" for line in comment.splitlines()]
+        lines.append("")
+    lines += [f"module {module_path}", "", f"go {go_directive}", ""]
+    for key, value in godebug:
+        lines.append(f"godebug {key}={value}")
+    if godebug:
+        lines.append("")
+    lines += _block("require", [f"{path} {version}" for path, version in requires])
+    lines += _block("replace", [r.render() for r in replaces])
+    lines += _block("exclude", [f"{path} {version}" for path, version in excludes])
+    lines += _block("tool", list(tools))
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _block(keyword: str, entries: Sequence[str]) -> list[str]:
+    if not entries:
+        return []
+    return [f"{keyword} (", *(f"\t{e}" for e in entries), ")", ""]
+
+
+def godebug_of(upstream: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Upstream ``godebug`` lines: only the main module's count, so a wrapper copies
+    them to run the code with the defaults its authors tested."""
+    entries = upstream.get("GoDebug") or upstream.get("Godebug") or []
+    return [(str(e["Key"]), str(e["Value"])) for e in entries]
+
+
+def excludes_of(upstream: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [(str(e["Path"]), str(e["Version"])) for e in upstream.get("Exclude") or []]
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write ``text`` unless the file already holds it; True when it was written."""
+    if path.is_file() and path.read_text() == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+    return True
+
+
+@contextmanager
+def locked(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive lock so two runs never build into the same folder at once."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with lock_file.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def binary_reports_version(binary: Path, args: Sequence[str], version: str) -> bool:
+    """True when ``binary args...`` runs and prints ``version`` as a word.
+
+    A binary that is missing, broken or reports another version is rebuilt."""
+    if not (binary.is_file() and os.access(binary, os.X_OK)):
+        return False
+    try:
+        out = procs.run([binary, *args], timeout=60)
+    except InfraError:
+        return False
+    words = re.split(r"[\s,\"'{}:=]+", out.stdout + " " + out.stderr)
+    return version in words
