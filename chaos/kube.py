@@ -1,0 +1,72 @@
+"""Kubernetes API access for the chaos library.
+
+Clients are built from an explicit kubeconfig file and context, never from the
+user's default configuration, so a run cannot touch a cluster it was not given.
+Requests carry short timeouts: a probe that hangs would stall the sampler and
+hide the very outage it should record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client, config
+
+from deployer.errors import BadInputError, InfraError
+
+# (connect, read) seconds for every API call made through Kube.
+REQUEST_TIMEOUT = (3.0, 10.0)
+# Label chaosgate puts on the namespaces it creates; faults act only there.
+MANAGED_LABEL = "app.kubernetes.io/managed-by"
+MANAGED_VALUE = "chaosgate"
+
+
+@dataclass
+class Kube:
+    api: client.ApiClient
+    context: str
+
+    @property
+    def core(self) -> Any:
+        return client.CoreV1Api(self.api)
+
+    @property
+    def apps(self) -> Any:
+        return client.AppsV1Api(self.api)
+
+    @property
+    def autoscaling(self) -> Any:
+        return client.AutoscalingV2Api(self.api)
+
+    @property
+    def custom(self) -> Any:
+        return client.CustomObjectsApi(self.api)
+
+
+def connect(kubeconfig: Path, context: str | None = None) -> Kube:
+    if not kubeconfig.is_file():
+        raise BadInputError(f"kubeconfig {kubeconfig} does not exist")
+    try:
+        api = config.new_client_from_config(config_file=str(kubeconfig), context=context)  # type: ignore[no-untyped-call]
+    except config.ConfigException as exc:
+        raise BadInputError(f"cannot use kubeconfig {kubeconfig} (context {context}): {exc}") from exc
+    kube = Kube(api, context or "")
+    try:
+        client.VersionApi(api).get_code(_request_timeout=REQUEST_TIMEOUT)
+    except Exception as exc:  # any failure here means the cluster is unreachable
+        raise InfraError(f"cluster of {kubeconfig} (context {context}) does not answer: {exc}") from exc
+    return kube
+
+
+def require_managed_namespace(kube: Kube, namespace: str) -> None:
+    """Refuse to act in a namespace chaosgate did not create and label: the
+    blast radius of a fault is the stack under test, nothing else."""
+    ns = kube.core.read_namespace(namespace, _request_timeout=REQUEST_TIMEOUT)
+    labels = ns.metadata.labels or {}
+    if labels.get(MANAGED_LABEL) != MANAGED_VALUE:
+        raise BadInputError(
+            f"namespace {namespace} is not labelled {MANAGED_LABEL}={MANAGED_VALUE}; "
+            "chaosgate injects faults only into namespaces it created"
+        )

@@ -1,0 +1,91 @@
+"""The run's timeline: samples and events as JSON lines in the run folder.
+
+Every line has ``t`` (seconds since the timeline started, monotonic clock, so
+intervals are exact) and ``wall`` (time.time, to line up with Locust's CSV and
+the ledger, which come from other processes). Kinds:
+
+* ``sample``: one observation from the sampler (MinIO, pods, HPA, load);
+* ``event``: a phase or a fault starting or ending (``name``, ``scenario``,
+  optional ``data``).
+
+The report is built from this file alone, so a run can be re-reported later.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+class Timeline:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._start = time.monotonic()
+        self._wall0 = time.time()
+        self._lock = threading.Lock()
+        self._file = path.open("a", encoding="utf-8")
+        self.scenario = ""
+
+    def now(self) -> float:
+        return round(time.monotonic() - self._start, 3)
+
+    def wall_to_t(self, wall: float) -> float:
+        """Place a wall-clock time from another process on this timeline."""
+        return round(wall - self._wall0, 3)
+
+    def _write(self, record: dict[str, Any]) -> None:
+        line = json.dumps(record, separators=(",", ":"), default=str)
+        with self._lock:
+            if not self._file.closed:
+                self._file.write(line + "\n")
+                self._file.flush()
+
+    def sample(self, data: dict[str, Any]) -> None:
+        self._write(
+            {"t": self.now(), "wall": time.time(), "kind": "sample", "scenario": self.scenario, **data}
+        )
+
+    def event(self, name: str, **data: Any) -> None:
+        self._write(
+            {
+                "t": self.now(),
+                "wall": time.time(),
+                "kind": "event",
+                "scenario": self.scenario,
+                "name": name,
+                **data,
+            }
+        )
+
+    @contextmanager
+    def span(self, name: str, **data: Any) -> Iterator[None]:
+        """A phase or fault window: ``<name>.start`` and ``<name>.end`` events
+        (``.end`` carries ``ok`` and the duration)."""
+        start = time.monotonic()
+        self.event(f"{name}.start", **data)
+        ok = False
+        try:
+            yield
+            ok = True
+        finally:
+            self.event(f"{name}.end", ok=ok, seconds=round(time.monotonic() - start, 3), **data)
+
+    def close(self) -> None:
+        with self._lock:
+            self._file.close()
+
+
+def read(path: Path) -> list[dict[str, Any]]:
+    records = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a torn last line from an interrupted run
+    return records
