@@ -178,25 +178,14 @@ def build_kubernetes(names: Sequence[str], version: str = PIN) -> dict[str, Path
 def prepare_module(toolchain: golang.GoToolchain, version: KubeVersion) -> Path:
     """Generate the wrapper module for ``version`` and resolve its go.sum.
 
-    Downloads every module the binaries need (a few hundred MB) on first use;
-    later runs reuse the resolved module as long as the generated go.mod is
-    unchanged."""
+    Downloads every module the binaries need (about 1 GB) on first use; later
+    runs reuse the resolved module as long as the generated go.mod is unchanged."""
     module_dir = version_dir(version.git_version) / "module"
     upstream = golang.download_module(toolchain, "k8s.io/kubernetes", version.git_version)
     gomod = golang.read_gomod(toolchain, Path(upstream["GoMod"]))
     golang.require_go_at_least(toolchain, str(gomod["Go"]), f"Kubernetes {version.git_version}")
     text = wrapper_gomod(gomod, version)
-    # go mod tidy rewrites go.mod, so the generated text is kept beside it and
-    # only written once tidy succeeded: it marks the module as resolved.
-    resolved = module_dir / "go.mod.generated"
-    if resolved.is_file() and resolved.read_text() == text and (module_dir / "go.sum").is_file():
-        return module_dir
-    resolved.unlink(missing_ok=True)
-    golang.write_if_changed(module_dir / "go.mod", text)
-    with phase(f"resolve modules for Kubernetes {version.git_version}"):
-        golang.go(toolchain, ["mod", "tidy"], cwd=module_dir, timeout=golang.DOWNLOAD_TIMEOUT_S)
-    golang.write_if_changed(resolved, text)
-    return module_dir
+    return golang.prepare_wrapper(toolchain, module_dir, text, f"Kubernetes {version.git_version}")
 
 
 def _info_file(version: KubeVersion) -> Path:

@@ -24,6 +24,7 @@ from typing import Any
 
 from deployer import paths, procs
 from deployer.errors import BadInputError, InfraError
+from deployer.progress import phase
 
 GO_ENV_VAR = "CHAOSGATE_GO"
 """Path of the ``go`` binary to use when it is not on PATH."""
@@ -254,6 +255,23 @@ def locked(lock_file: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def prepare_wrapper(toolchain: GoToolchain, module_dir: Path, gomod_text: str, what: str) -> Path:
+    """Write a generated wrapper go.mod into ``module_dir`` and resolve it with
+    ``go mod tidy`` (which downloads what the build needs); skipped when the
+    same text was already resolved there."""
+    # go mod tidy rewrites go.mod, so the generated text is kept beside it and
+    # only written once tidy succeeded: it marks the module as resolved.
+    resolved = module_dir / "go.mod.generated"
+    if resolved.is_file() and resolved.read_text() == gomod_text and (module_dir / "go.sum").is_file():
+        return module_dir
+    resolved.unlink(missing_ok=True)
+    write_if_changed(module_dir / "go.mod", gomod_text)
+    with phase(f"resolve modules for {what}"):
+        go(toolchain, ["mod", "tidy"], cwd=module_dir, timeout=DOWNLOAD_TIMEOUT_S)
+    write_if_changed(resolved, gomod_text)
+    return module_dir
 
 
 def binary_reports_version(binary: Path, args: Sequence[str], version: str) -> bool:
