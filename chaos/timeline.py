@@ -16,24 +16,25 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 
 class Timeline:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, clock: Callable[[], float] = time.monotonic) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._start = time.monotonic()
+        self._clock = clock
+        self._start = clock()
         self._wall0 = time.time()
         self._lock = threading.Lock()
         self._file = path.open("a", encoding="utf-8")
         self.scenario = ""
 
     def now(self) -> float:
-        return round(time.monotonic() - self._start, 3)
+        return round(self._clock() - self._start, 3)
 
     def wall_to_t(self, wall: float) -> float:
         """Place a wall-clock time from another process on this timeline."""

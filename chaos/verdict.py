@@ -1,0 +1,73 @@
+"""Three-valued verdicts, like Jepsen's valid / invalid / unknown.
+
+* pass: every check held;
+* fail: the stack misbehaved (data lost, SLO missed, no recovery). Never retried;
+* inconclusive: the harness could not tell (a fault not proven, a read-back
+  that could not run). Infrastructure trouble never reads as a product failure,
+  and a product failure is never hidden behind infrastructure trouble.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Verdict(StrEnum):
+    PASS = "pass"  # noqa: S105 (a verdict, not a password)
+    FAIL = "fail"
+    INCONCLUSIVE = "inconclusive"
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    title: str = ""
+    verdict: Verdict = Verdict.PASS
+    reasons: list[str] = field(default_factory=list)
+    # Named numbers measured in the run (seconds, ratios, counts), for the report.
+    measurements: dict[str, float | int | None] = field(default_factory=dict)
+    ledger: dict[str, Any] | None = None
+    proofs: list[dict[str, Any]] = field(default_factory=list)
+    # Timeline seconds of the scenario's start and end.
+    t_start: float = 0.0
+    t_end: float = 0.0
+    # Passing checks, so a reader sees what was verified, not only what failed.
+    checks: list[str] = field(default_factory=list)
+
+    def fail(self, reason: str) -> None:
+        self.reasons.append(reason)
+        self.verdict = Verdict.FAIL
+
+    def inconclusive(self, reason: str) -> None:
+        self.reasons.append(reason)
+        if self.verdict is not Verdict.FAIL:
+            self.verdict = Verdict.INCONCLUSIVE
+
+    def require(self, ok: bool, passed: str, failed: str) -> bool:
+        """Record a product check: ``passed`` when it holds, a failure otherwise."""
+        if ok:
+            self.checks.append(passed)
+        else:
+            self.fail(failed)
+        return ok
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["verdict"] = self.verdict.value
+        return data
+
+
+def overall(results: list[ScenarioResult]) -> Verdict:
+    verdicts = {r.verdict for r in results}
+    if Verdict.FAIL in verdicts:
+        return Verdict.FAIL
+    if Verdict.INCONCLUSIVE in verdicts or not results:
+        return Verdict.INCONCLUSIVE
+    return Verdict.PASS
+
+
+def exit_code(verdict: Verdict) -> int:
+    """0 all pass, 1 any fail, 2 inconclusive (as for bad input: a person must look)."""
+    return {Verdict.PASS: 0, Verdict.FAIL: 1, Verdict.INCONCLUSIVE: 2}[verdict]

@@ -1,0 +1,151 @@
+"""The HTML page of report.html: one self-contained file, no scripts, no fetches."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from html import escape
+from typing import Any
+
+STYLE = """
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
+max-width:920px;color:#222}
+h1{font-size:22px;margin:0 0 4px} h2{font-size:18px;margin:28px 0 6px;border-bottom:1px solid #ddd}
+h3{font-size:15px;margin:16px 0 4px}
+table{border-collapse:collapse;margin:6px 0 12px;width:100%} td,th{border:1px solid #ddd;padding:4px 8px;
+text-align:left;vertical-align:top} th{background:#f5f5f5}
+.verdict{font-weight:700;padding:2px 8px;border-radius:4px;color:#fff}
+.verdict.pass{background:#2e7d32}.verdict.fail{background:#c62828}.verdict.inconclusive{background:#ef6c00}
+.chart{width:100%;height:auto;margin:4px 0 10px;background:#fcfcfc;border:1px solid #eee}
+.chart .title{font-size:13px;font-weight:600;fill:#333}.chart .axis{font-size:10px;fill:#666}
+.chart .grid{stroke:#e8e8e8}.chart .legend{font-size:11px}
+.chart .fault{fill:#c62828;fill-opacity:.12}.chart .fault-label{font-size:10px;fill:#c62828}
+code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
+pre{background:#f6f6f6;padding:8px;overflow:auto;max-height:260px}
+ul.reasons{margin:4px 0;padding-left:20px} .muted{color:#777}
+"""
+
+
+def _badge(verdict: str) -> str:
+    return f'<span class="verdict {escape(verdict)}">{escape(verdict.upper())}</span>'
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return "&ndash;"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return escape(str(value))
+
+
+def _table(rows: Sequence[Sequence[str]], head: Sequence[str]) -> str:
+    out = ["<table><tr>", *(f"<th>{escape(h)}</th>" for h in head), "</tr>"]
+    for row in rows:
+        out.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
+def _ledger_rows(ledger: Mapping[str, Any]) -> list[list[str]]:
+    counts = ledger.get("counts", {})
+    return [
+        [
+            _fmt(ledger.get("attempted")),
+            _fmt(ledger.get("acknowledged")),
+            _fmt(ledger.get("failed")),
+            _fmt(ledger.get("indeterminate")),
+            _fmt(counts.get("stable")),
+            _fmt(counts.get("lost")),
+            _fmt(counts.get("corrupted")),
+            _fmt(counts.get("stale")),
+            _fmt(counts.get("unreadable")),
+        ]
+    ]
+
+
+def _scenario(result: Mapping[str, Any], charts: Sequence[str]) -> str:
+    title = escape(result.get("title") or result["name"])
+    parts = [f'<h2 id="{escape(result["name"])}">{title} {_badge(result["verdict"])}</h2>']
+    if result.get("reasons"):
+        parts.append(
+            '<ul class="reasons">' + "".join(f"<li>{escape(r)}</li>" for r in result["reasons"]) + "</ul>"
+        )
+    if result.get("checks"):
+        parts.append(
+            '<details><summary>checks that held</summary><ul class="reasons">'
+            + "".join(f"<li>{escape(c)}</li>" for c in result["checks"])
+            + "</ul></details>"
+        )
+    if result.get("measurements"):
+        rows = [[escape(k), _fmt(v)] for k, v in result["measurements"].items()]
+        parts.append("<h3>Measured</h3>" + _table(rows, ("measurement", "value")))
+    if result.get("ledger"):
+        parts.append(
+            "<h3>Write ledger</h3>"
+            + _table(
+                _ledger_rows(result["ledger"]),
+                (
+                    "attempted",
+                    "acked",
+                    "failed",
+                    "indeterminate",
+                    "stable",
+                    "lost",
+                    "corrupted",
+                    "stale",
+                    "unreadable",
+                ),
+            )
+        )
+        problems = result["ledger"].get("problems") or []
+        if problems:
+            rows = [
+                [escape(p["key"]), escape(p["verdict"]), escape(p.get("detail", ""))] for p in problems[:20]
+            ]
+            parts.append(_table(rows, ("key", "verdict", "detail")))
+    parts.extend(charts)
+    if result.get("proofs"):
+        parts.append(
+            "<h3>Fault proofs</h3><pre>"
+            + escape(json.dumps(result["proofs"], indent=1, default=str))
+            + "</pre>"
+        )
+    return "\n".join(parts)
+
+
+def render(
+    verdict: str,
+    settings: Mapping[str, str],
+    results: Sequence[Mapping[str, Any]],
+    charts: Mapping[str, Sequence[str]],
+    files: Sequence[str],
+) -> str:
+    summary_rows = [
+        [
+            f'<a href="#{escape(r["name"])}">{escape(r.get("title") or r["name"])}</a>',
+            _badge(r["verdict"]),
+            "<br>".join(escape(x) for x in r.get("reasons", []))
+            or '<span class="muted">all checks held</span>',
+        ]
+        for r in results
+    ]
+    body = [
+        f"<h1>chaosgate run {_badge(verdict)}</h1>",
+        '<p class="muted">Shaded bands on the charts are fault windows. '
+        "Times are seconds since the run started.</p>",
+        "<h2>Verdicts</h2>",
+        _table(summary_rows, ("scenario", "verdict", "reasons")),
+        *(_scenario(r, charts.get(r["name"], ())) for r in results),
+        "<h2>Effective settings</h2>",
+        _table([[escape(k), escape(v)] for k, v in settings.items()], ("setting", "value")),
+        "<h2>Files of this run</h2><ul>",
+        *(f'<li><a href="{escape(f)}">{escape(f)}</a></li>' for f in files),
+        "</ul>",
+    ]
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>chaosgate: {escape(verdict)}</title><style>{STYLE}</style></head><body>"
+        + "\n".join(body)
+        + "</body></html>\n"
+    )

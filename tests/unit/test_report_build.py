@@ -1,0 +1,69 @@
+"""report.html and summary.json built from a timeline written by the real Timeline class."""
+
+import json
+import re
+
+from chaos.timeline import Timeline
+from chaos.verdict import ScenarioResult, Verdict, exit_code, overall
+from reports.build import build, fault_windows, read_records
+
+
+def _run(tmp_path):
+    ticks = iter(range(0, 1000, 2))  # a sample every 2 s of a fake clock
+    tl = Timeline(tmp_path / "timeline.jsonl", clock=lambda: float(next(ticks)))
+    tl.scenario = "pod-kill"
+    for i in range(5):
+        tl.sample(
+            {
+                "load": {"rps": 10 + i, "failures_per_s": 0, "p95_ms": 30.0, "p50_ms": 10.0},
+                "minio": {"servers_online": 4 if i != 2 else 3, "drives_ok": 4, "drives_healing": 0},
+                "hpa": {"current": 1, "desired": 1, "cpu_percent": 40},
+                "pods": {"app_ready": 1, "minio_ready": 4},
+            }
+        )
+        if i == 1:
+            tl.event("fault.sigkill.start", targets=["minio-0"])
+        if i == 3:
+            tl.event("fault.sigkill.end", ok=True)
+    tl.close()
+    ok = ScenarioResult("pod-kill", "Pod kill under load")
+    ok.require(True, "no acknowledged write lost", "lost writes")
+    ok.measurements = {"time_to_rejoin_s": 21.5}
+    ok.ledger = {"attempted": 10, "acknowledged": 9, "failed": 1, "indeterminate": 0, "counts": {"stable": 9}}
+    bad = ScenarioResult("full-outage", "Full outage")
+    bad.fail("3 acknowledged writes lost")
+    return ok, bad
+
+
+def test_report_shows_verdicts_plots_and_fault_windows(tmp_path):
+    ok, bad = _run(tmp_path)
+    path = build(tmp_path, {"profile": "quick"}, [ok.to_dict(), bad.to_dict()])
+    html = path.read_text()
+    assert "<script" not in html  # self-contained, nothing executes or fetches
+    assert html.count('<svg class="chart"') == 5  # every chart with data for pod-kill, none for full-outage
+    assert 'class="fault"' in html
+    assert "3 acknowledged writes lost" in html
+    assert re.search(r"time_to_rejoin_s</td><td>21.50", html)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert (summary["verdict"], summary["exit_code"]) == ("fail", 1)
+    assert [s["verdict"] for s in summary["scenarios"]] == ["pass", "fail"]
+
+
+def test_fault_windows_pair_start_and_end(tmp_path):
+    _run(tmp_path)
+    windows = fault_windows(read_records(tmp_path / "timeline.jsonl"), "pod-kill")
+    assert len(windows) == 1
+    assert windows[0].label == "sigkill"
+    assert windows[0].start < windows[0].end
+
+
+def test_overall_verdict_and_exit_codes():
+    a, b, c = ScenarioResult("a"), ScenarioResult("b"), ScenarioResult("c")
+    assert overall([a]) is Verdict.PASS and exit_code(overall([a])) == 0
+    b.inconclusive("fault not proven")
+    assert overall([a, b]) is Verdict.INCONCLUSIVE and exit_code(overall([a, b])) == 2
+    c.fail("lost data")
+    c.inconclusive("also could not read")
+    assert c.verdict is Verdict.FAIL
+    assert overall([a, b, c]) is Verdict.FAIL and exit_code(overall([a, b, c])) == 1
+    assert overall([]) is Verdict.INCONCLUSIVE
