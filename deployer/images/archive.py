@@ -167,43 +167,77 @@ def image_config_json(config: ImageConfig, layer_digests: Sequence[str], created
     return json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
 
 
+@dataclass(frozen=True)
+class ArchiveImage:
+    """One image inside an archive: its tags, layers (bottom first) and config."""
+
+    tags: Sequence[str]
+    layers: Sequence[Path]
+    config: ImageConfig
+    created: str = "1970-01-01T00:00:00Z"
+
+
 def write_docker_archive(
     out: Path, tags: Sequence[str], layers: Sequence[Path], config: ImageConfig, created: str
 ) -> str:
-    """Write a ``docker save`` style archive of ``layers`` (uncompressed tars, bottom
-    first) tagged ``tags``; returns the image id (the config digest)."""
-    if not tags:
-        raise InfraError(f"image archive {out} needs at least one tag")
-    for tag in tags:
-        check_reference(tag)
-    digests = [sha256_digest(layer) for layer in layers]
-    config_blob = image_config_json(config, digests, created)
-    config_hex = hashlib.sha256(config_blob).hexdigest()
-    manifest = [
-        {
-            "Config": f"{config_hex}.json",
-            "RepoTags": list(tags),
-            "Layers": [f"{d.removeprefix('sha256:')}/layer.tar" for d in digests],
-        }
-    ]
+    """Write a ``docker save`` style archive of one image; returns its image id."""
+    return write_multi_archive(out, [ArchiveImage(tags, layers, config, created)])[0]
+
+
+def write_multi_archive(out: Path, images: Sequence[ArchiveImage]) -> list[str]:
+    """Write several images into one ``docker save`` style archive, each layer stored
+    once however many images share it; returns the image ids (config digests).
+
+    One archive keeps a shared root filesystem layer from being written and
+    imported once per image."""
+    entries: list[dict[str, Any]] = []
+    configs: dict[str, bytes] = {}
+    layer_files: dict[str, Path] = {}
+    by_path: dict[Path, str] = {}
+    ids: list[str] = []
+    for image in images:
+        if not image.tags:
+            raise InfraError(f"an image in {out} needs at least one tag")
+        for tag in image.tags:
+            check_reference(tag)
+        digests = [layer_digest(layer, layer_files, by_path) for layer in image.layers]
+        blob = image_config_json(image.config, digests, image.created)
+        config_hex = hashlib.sha256(blob).hexdigest()
+        configs[config_hex] = blob
+        ids.append("sha256:" + config_hex)
+        entries.append(
+            {
+                "Config": f"{config_hex}.json",
+                "RepoTags": list(image.tags),
+                "Layers": [f"{d.removeprefix('sha256:')}/layer.tar" for d in digests],
+            }
+        )
+    all_tags = [t for image in images for t in image.tags]
+    if len(set(all_tags)) != len(all_tags):
+        raise InfraError(f"{out}: a tag is given to two images: {sorted(all_tags)}")
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     with tarfile.open(tmp, "w", format=tarfile.PAX_FORMAT) as tar:
-        _add_bytes(tar, f"{config_hex}.json", config_blob)
-        seen: set[str] = set()
-        for digest, layer in zip(digests, layers, strict=True):
-            hex_digest = digest.removeprefix("sha256:")
-            if hex_digest in seen:
-                continue
-            seen.add(hex_digest)
-            info = tarfile.TarInfo(f"{hex_digest}/layer.tar")
+        for config_hex, blob in configs.items():
+            _add_bytes(tar, f"{config_hex}.json", blob)
+        for digest, layer in layer_files.items():
+            info = tarfile.TarInfo(f"{digest.removeprefix('sha256:')}/layer.tar")
             info.mtime = EPOCH_MTIME
             info.size = layer.stat().st_size
             with layer.open("rb") as handle:
                 tar.addfile(info, handle)
-        _add_bytes(tar, "manifest.json", json.dumps(manifest, separators=(",", ":")).encode())
+        _add_bytes(tar, "manifest.json", json.dumps(entries, separators=(",", ":")).encode())
     tmp.replace(out)
-    return "sha256:" + config_hex
+    return ids
+
+
+def layer_digest(layer: Path, seen: dict[str, Path], by_path: dict[Path, str]) -> str:
+    """Digest of a layer file (each file hashed once), remembered in ``seen``
+    (digest -> file) so equal layers are stored once."""
+    digest = by_path.get(layer) or sha256_digest(layer)
+    by_path[layer] = digest
+    seen.setdefault(digest, layer)
+    return digest
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:

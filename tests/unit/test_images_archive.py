@@ -95,3 +95,30 @@ def test_fully_qualified_references_pass(reference: str) -> None:
 def test_references_containerd_would_rename_fail(reference: str) -> None:
     with pytest.raises(InfraError):
         archive.check_reference(reference)
+
+
+def test_multi_image_archive_shares_layers(tmp_path: Path) -> None:
+    base, base_digest = _layer(tmp_path, "base.tar")
+    top = tmp_path / "top.tar"
+    top_digest = archive.write_layer(top, [archive.text_file("/etc/motd", "hi\n")])
+    out = tmp_path / "all.tar"
+    images = [
+        archive.ArchiveImage(["registry.k8s.io/a:1"], [base, top], archive.ImageConfig(entrypoint=["/a"])),
+        archive.ArchiveImage(["docker.io/kindest/b:2"], [base], archive.ImageConfig()),
+    ]
+    ids = archive.write_multi_archive(out, images)
+    assert len(set(ids)) == 2
+    with tarfile.open(out) as tar:
+        names = tar.getnames()
+        manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
+    layer_names = sorted(n for n in names if n.endswith("/layer.tar"))
+    assert layer_names == sorted(f"{d.removeprefix('sha256:')}/layer.tar" for d in (base_digest, top_digest))
+    assert [m["RepoTags"] for m in manifest] == [["registry.k8s.io/a:1"], ["docker.io/kindest/b:2"]]
+    assert archive.archive_tags(out) == ["registry.k8s.io/a:1", "docker.io/kindest/b:2"]
+
+
+def test_one_tag_for_two_images_is_refused(tmp_path: Path) -> None:
+    layer, _ = _layer(tmp_path, "l.tar")
+    image = archive.ArchiveImage(["registry.k8s.io/a:1"], [layer], archive.ImageConfig())
+    with pytest.raises(InfraError, match="two images"):
+        archive.write_multi_archive(tmp_path / "x.tar", [image, image])
