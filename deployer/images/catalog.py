@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from deployer.errors import InfraError
-from deployer.images import archive, cni, gobuilds
+from deployer.images import archive, cni, gobuilds, iptables
 
 KUBE_IMAGES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy")
 
@@ -110,7 +110,11 @@ def plan(refs: Mapping[str, str], built: Built, storage_images: Sequence[str]) -
     specs = [
         ImageSpec(
             refs[name],
-            [archive.executable(f"/usr/local/bin/{name}", built.kube[name])],
+            [
+                archive.executable(f"/usr/local/bin/{name}", built.kube[name]),
+                # kube-proxy programs iptables: use the node's backend
+                *(iptables.entries() if name == "kube-proxy" else []),
+            ],
             entrypoint=[f"/usr/local/bin/{name}"],
             source=k8s_source,
         )
@@ -148,7 +152,11 @@ def plan(refs: Mapping[str, str], built: Built, storage_images: Sequence[str]) -
         ImageSpec(helper_ref, [], source="debian"),
         ImageSpec(
             cni.image_ref(),
-            [*cni.image_entries(), archive.executable(cni.KUBECTL_PATH, built.kube["kubectl"])],
+            [
+                *cni.image_entries(),
+                *iptables.entries(),
+                archive.executable(cni.KUBECTL_PATH, built.kube["kubectl"]),
+            ],
             entrypoint=[cni.SCRIPT_PATH],
             source=k8s_source,
         ),

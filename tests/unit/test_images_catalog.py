@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from deployer.errors import InfraError
-from deployer.images import archive, catalog, cni
+from deployer.images import archive, catalog, cni, iptables
 
 # `kubeadm config images list --kubernetes-version v1.34.4`, as printed by kubeadm v1.34.4
 KUBEADM_V1_34_4 = """registry.k8s.io/kube-apiserver:v1.34.4
@@ -83,7 +83,12 @@ def test_plan_covers_every_image_a_node_needs(tmp_path: Path) -> None:
     pause = by_ref["registry.k8s.io/pause:3.10.1"]
     assert not pause.on_rootfs and pause.entrypoint == ["/pause"]
     routes = by_ref[cni.image_ref()]
-    assert {e.path for e in routes.entries} == {cni.SCRIPT_PATH, cni.KUBECTL_PATH}
+    assert {cni.SCRIPT_PATH, cni.KUBECTL_PATH, iptables.WRAPPER_PATH} <= {e.path for e in routes.entries}
+    proxy = {e.path: e for e in by_ref["registry.k8s.io/kube-proxy:v1.34.4"].entries}
+    assert proxy["/etc/alternatives/iptables-restore"].symlink_to == iptables.WRAPPER_PATH
+    assert iptables.WRAPPER_PATH not in {
+        e.path for e in by_ref["registry.k8s.io/kube-apiserver:v1.34.4"].entries
+    }
     assert by_ref[STORAGE[1]].entries == [] and by_ref[STORAGE[1]].on_rootfs
     assert by_ref["registry.k8s.io/etcd:3.6.5-0"].source == "go.etcd.io/etcd/server/v3@v3.6.5"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from deployer.images import cni
+from deployer.images import cni, iptables
 
 
 def _rendered() -> list[dict[str, object]]:
@@ -50,3 +50,11 @@ def test_script_is_valid_sh(tmp_path: Path) -> None:
     script.write_text(cni.SCRIPT)
     subprocess.run(["sh", "-n", str(script)], check=True, timeout=30)
     assert cni.CNI_CONFIG in cni.SCRIPT
+
+
+def test_iptables_wrapper_is_valid_sh_and_covers_every_command(tmp_path: Path) -> None:
+    script = tmp_path / "iptables-wrapper"
+    script.write_text(iptables.WRAPPER)
+    subprocess.run(["sh", "-n", str(script)], check=True, timeout=30)
+    links = {e.path: e.symlink_to for e in iptables.entries() if e.symlink_to}
+    assert links == {f"/etc/alternatives/{c}": iptables.WRAPPER_PATH for c in iptables.COMMANDS}
