@@ -94,7 +94,8 @@ def test_probes_pdb_and_scrape_annotations(render: RenderFn) -> None:
     deployment = gateway(rendered)
     (c,) = pod_spec(deployment)["containers"]
     assert c["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
-    assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    # Readiness follows the process, not MinIO (see the Deployment template).
+    assert c["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert c["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
     annotations = deployment["spec"]["template"]["metadata"]["annotations"]
     assert annotations["prometheus.io/scrape"] == "true"

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from deployer.kind import HOST_PORTS
 from tests.charts.helpers import (
     CHART_NAMES,
     CHARTS,
@@ -155,3 +156,16 @@ def test_no_literal_credentials_in_rendered_output(render: RenderFn, variant: st
             plain = base64.b64decode(encoded).decode()
             assert rendered.text.count(plain) == 0
             assert rendered.text.count(encoded) == 1
+
+
+def test_kind_values_expose_fixed_node_ports_for_the_host(render: RenderFn) -> None:
+    # kind maps these node ports to 127.0.0.1 (deployer/kind.py); they must match.
+    rendered = render("stack", "values-kind.yaml")
+    ports = {
+        s["metadata"]["name"]: [p.get("nodePort") for p in s["spec"]["ports"]]
+        for s in rendered.of_kind("Service")
+        if s["spec"].get("type") == "NodePort"
+    }
+    assert ports["minio"][0] == HOST_PORTS["minio"]
+    assert ports["gateway"] == [HOST_PORTS["gateway"]]
+    assert ports["prometheus"] == [HOST_PORTS["prometheus"]]

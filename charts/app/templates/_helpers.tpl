@@ -53,6 +53,10 @@ Checks the schema cannot express. Fails the render with the reason and the fix.
 */}}
 {{- define "app.validateValues" -}}
 {{- $errors := list -}}
+{{- $nodePort := int .Values.service.nodePort -}}
+{{- if and (ne $nodePort 0) (lt $nodePort 30000) -}}
+{{- $errors = append $errors (printf "service.nodePort=%d is outside the node port range 30000-32767; use 0 to let Kubernetes choose." $nodePort) -}}
+{{- end -}}
 {{- if and .Values.unsafe.ackBeforeWrite (not .Values.unsafe.iUnderstandThisLosesData) -}}
 {{- $errors = append $errors "unsafe.ackBeforeWrite=true makes the gateway acknowledge writes before MinIO stores them, so acknowledged objects can be lost. It exists only as a negative control for the chaos suite. Set unsafe.iUnderstandThisLosesData=true as well to render it." -}}
 {{- end -}}

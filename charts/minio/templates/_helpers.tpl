@@ -127,6 +127,10 @@ Checks the schema cannot express. Fails the render with the reason and the fix.
 */}}
 {{- define "minio.validateValues" -}}
 {{- $errors := list -}}
+{{- $nodePort := int .Values.service.nodePorts.api -}}
+{{- if and (ne $nodePort 0) (lt $nodePort 30000) -}}
+{{- $errors = append $errors (printf "service.nodePorts.api=%d is outside the node port range 30000-32767; use 0 to let Kubernetes choose." $nodePort) -}}
+{{- end -}}
 {{- if .Values.autoscaling.enabled -}}
 {{- $errors = append $errors "autoscaling.enabled=true is refused: MinIO must not be autoscaled. A pod added by an autoscaler is in no server's endpoint list and never joins the cluster, and scaling in removes drives that hold shards. Scale by appending a pool to `pools` and restarting all servers together." -}}
 {{- end -}}

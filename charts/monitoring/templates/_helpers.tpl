@@ -70,6 +70,10 @@ Checks the schema cannot express. Fails the render with the reason and the fix.
 */}}
 {{- define "monitoring.validateValues" -}}
 {{- $errors := list -}}
+{{- $nodePort := int .Values.service.nodePort -}}
+{{- if and (ne $nodePort 0) (lt $nodePort 30000) -}}
+{{- $errors = append $errors (printf "service.nodePort=%d is outside the node port range 30000-32767; use 0 to let Kubernetes choose." $nodePort) -}}
+{{- end -}}
 {{- if and .Values.alertmanager.webhookUrl (not .Values.alertmanager.enabled) -}}
 {{- $errors = append $errors "alertmanager.webhookUrl is set but alertmanager.enabled=false: no Alertmanager would deliver to it. Set alertmanager.enabled=true or clear the URL." -}}
 {{- end -}}

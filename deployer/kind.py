@@ -1,0 +1,167 @@
+"""kind clusters: create (idempotently), reuse, delete, and load images.
+
+The kubeconfig goes to a project-local folder, never the user's
+~/.kube/config, so a run can neither break nor be broken by the user's own
+contexts.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deployer import engine, tools
+from deployer.errors import BadInputError, InfraError
+from deployer.procs import run
+from deployer.progress import phase, say
+
+STATE_DIR = Path(".chaosgate")
+CREATE_TIMEOUT_S = 900.0
+# NodePorts of the stack (charts/stack/values-kind.yaml) mapped to the same
+# ports on 127.0.0.1: the harness and Locust talk to loopback only, and
+# kube-proxy follows the pods through restarts.
+HOST_PORTS = {"minio": 30900, "gateway": 30080, "prometheus": 30090}
+
+
+def kubeconfig_path(name: str, root: Path | None = None) -> Path:
+    return (root or Path.cwd()) / STATE_DIR / name / "kubeconfig"
+
+
+@dataclass
+class KindCluster:
+    name: str
+    node_image: str
+    workers: int = 2
+    kubeconfig: Path = field(default_factory=Path)
+    # TOML snippets merged into every node's containerd config.
+    containerd_patches: Sequence[str] = ()
+    disable_default_cni: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kubeconfig == Path():
+            self.kubeconfig = kubeconfig_path(self.name)
+
+    @property
+    def context(self) -> str:
+        return f"kind-{self.name}"
+
+    def _kind(self) -> Path:
+        return tools.resolve("kind").path
+
+    def exists(self) -> bool:
+        out = run([self._kind(), "get", "clusters"], timeout=60)
+        return self.name in out.stdout.split()
+
+    def nodes(self) -> list[str]:
+        """Node container names (also the Kubernetes node names)."""
+        out = run([self._kind(), "get", "nodes", "--name", self.name], timeout=60)
+        return sorted(line for line in out.stdout.split() if line)
+
+    def config_yaml(self) -> str:
+        """kind's cluster config. JSON is valid YAML, and needs no YAML library."""
+        config: dict[str, object] = {
+            "kind": "Cluster",
+            "apiVersion": "kind.x-k8s.io/v1alpha4",
+            "nodes": [
+                {
+                    # On the control plane: node-loss faults stop workers only,
+                    # so the host's way in survives them.
+                    "role": "control-plane",
+                    "extraPortMappings": [
+                        {
+                            "containerPort": port,
+                            "hostPort": port,
+                            "listenAddress": "127.0.0.1",
+                            "protocol": "TCP",
+                        }
+                        for port in HOST_PORTS.values()
+                    ],
+                }
+            ]
+            + [{"role": "worker"}] * self.workers,
+            "networking": {"disableDefaultCNI": self.disable_default_cni},
+        }
+        if self.containerd_patches:
+            config["containerdConfigPatches"] = list(self.containerd_patches)
+        return json.dumps(config, indent=2)
+
+    def create(self, *, reuse: bool) -> bool:
+        """Create the cluster; with ``reuse``, keep one that exists. Returns True when created."""
+        engine.require_docker()
+        if self.exists():
+            if reuse:
+                say(f"reusing kind cluster {self.name}")
+                self._export_kubeconfig()
+                return False
+            say(
+                f"kind cluster {self.name} exists from an earlier run; "
+                "deleting it (use --reuse-cluster to keep it)"
+            )
+            self.delete()
+        self._require_image()
+        config = self.kubeconfig.parent / "kind-config.yaml"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(self.config_yaml())
+        with phase(f"create kind cluster {self.name} (1 control plane + {self.workers} workers)"):
+            try:
+                run(
+                    [
+                        self._kind(), "create", "cluster",
+                        "--name", self.name,
+                        "--image", self.node_image,
+                        "--config", str(config),
+                        "--kubeconfig", str(self.kubeconfig),
+                        "--retain=false",
+                        "--wait", "0s",
+                    ],
+                    timeout=CREATE_TIMEOUT_S,
+                )  # fmt: skip
+            except InfraError:
+                # Nothing half-made is left behind: kind usually cleans up, but
+                # not when it was killed mid-way.
+                self.delete()
+                raise
+        return True
+
+    def _require_image(self) -> None:
+        try:
+            run(["docker", "image", "inspect", self.node_image], timeout=60)
+        except InfraError:
+            raise BadInputError(
+                f"node image {self.node_image} is not in the local Docker image store; "
+                "build it with `python -m deployer images build` or pull it"
+            ) from None
+
+    def _export_kubeconfig(self) -> None:
+        self.kubeconfig.parent.mkdir(parents=True, exist_ok=True)
+        run(
+            [self._kind(), "export", "kubeconfig", "--name", self.name, "--kubeconfig", str(self.kubeconfig)],
+            timeout=60,
+        )
+
+    def delete(self) -> None:
+        """Delete the cluster and wait until its node containers are gone."""
+        with phase(f"delete kind cluster {self.name}"):
+            run([self._kind(), "delete", "cluster", "--name", self.name], timeout=300)
+            deadline = time.monotonic() + 120
+            while self.exists():
+                if time.monotonic() > deadline:
+                    raise InfraError(f"kind cluster {self.name} still listed 120s after delete")
+                time.sleep(1)  # kind removes containers asynchronously after returning
+        self.kubeconfig.unlink(missing_ok=True)
+
+    def load_images(self, images: Sequence[str]) -> None:
+        """Copy locally present images into every node's containerd."""
+        if not images:
+            return
+        with phase(f"load {len(images)} image(s) into kind"):
+            run([self._kind(), "load", "docker-image", "--name", self.name, *images], timeout=1800)
+
+
+def leftover_clusters() -> list[str]:
+    """kind clusters that exist right now (for the leak audit)."""
+    out = run([tools.resolve("kind").path, "get", "clusters"], timeout=60)
+    return out.stdout.split()
