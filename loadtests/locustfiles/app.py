@@ -90,8 +90,8 @@ class GatewayUser(HttpUser):
 
 
 def _claimed_sha256(response: object) -> str | None:
-    headers = getattr(response, "headers", {})
-    value = headers.get("X-Content-SHA256") or headers.get("x-content-sha256")
+    # The gateway names the stored content's sha256 in a header and in the body.
+    value = getattr(response, "headers", {}).get("X-Object-Sha256")
     if value:
         return str(value)
     try:
