@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from reports import junit
 from reports.html import render
 from reports.svg import Series, Window, chart
 
@@ -94,9 +95,7 @@ def fault_windows(records: Sequence[Mapping[str, Any]], scenario: str) -> list[W
         elif name.endswith(".end") and base in open_at:
             windows.append(Window(open_at.pop(base), float(rec["t"]), base.removeprefix("fault.")))
     last_t = float(records[-1]["t"]) if records else 0.0
-    windows.extend(
-        Window(start, last_t, base.removeprefix("fault.") + " (no end)") for base, start in open_at.items()
-    )
+    windows.extend(Window(start, last_t, base.removeprefix("fault.") + " (no end)") for base, start in open_at.items())
     return windows
 
 
@@ -139,8 +138,9 @@ def write_summary(run_dir: Path, settings: Mapping[str, str], results: Sequence[
 
 
 def build(run_dir: Path, settings: Mapping[str, str], results: Sequence[Mapping[str, Any]]) -> Path:
-    """Write summary.json and report.html into ``run_dir``; returns the report's path."""
+    """Write summary.json, junit.xml and report.html into ``run_dir``; returns the report's path."""
     write_summary(run_dir, settings, results)
+    junit.write(run_dir / "junit.xml", results)
     records = read_records(run_dir / "timeline.jsonl")
     charts = {r["name"]: scenario_charts(records, r) for r in results}
     files = sorted(p.relative_to(run_dir).as_posix() for p in run_dir.rglob("*") if p.is_file())

@@ -67,9 +67,7 @@ def _scenario(result: Mapping[str, Any], charts: Sequence[str]) -> str:
     title = escape(result.get("title") or result["name"])
     parts = [f'<h2 id="{escape(result["name"])}">{title} {_badge(result["verdict"])}</h2>']
     if result.get("reasons"):
-        parts.append(
-            '<ul class="reasons">' + "".join(f"<li>{escape(r)}</li>" for r in result["reasons"]) + "</ul>"
-        )
+        parts.append('<ul class="reasons">' + "".join(f"<li>{escape(r)}</li>" for r in result["reasons"]) + "</ul>")
     if result.get("checks"):
         parts.append(
             '<details><summary>checks that held</summary><ul class="reasons">'
@@ -99,16 +97,12 @@ def _scenario(result: Mapping[str, Any], charts: Sequence[str]) -> str:
         )
         problems = result["ledger"].get("problems") or []
         if problems:
-            rows = [
-                [escape(p["key"]), escape(p["verdict"]), escape(p.get("detail", ""))] for p in problems[:20]
-            ]
+            rows = [[escape(p["key"]), escape(p["verdict"]), escape(p.get("detail", ""))] for p in problems[:20]]
             parts.append(_table(rows, ("key", "verdict", "detail")))
     parts.extend(charts)
     if result.get("proofs"):
         parts.append(
-            "<h3>Fault proofs</h3><pre>"
-            + escape(json.dumps(result["proofs"], indent=1, default=str))
-            + "</pre>"
+            "<h3>Fault proofs</h3><pre>" + escape(json.dumps(result["proofs"], indent=1, default=str)) + "</pre>"
         )
     return "\n".join(parts)
 
@@ -124,15 +118,13 @@ def render(
         [
             f'<a href="#{escape(r["name"])}">{escape(r.get("title") or r["name"])}</a>',
             _badge(r["verdict"]),
-            "<br>".join(escape(x) for x in r.get("reasons", []))
-            or '<span class="muted">all checks held</span>',
+            "<br>".join(escape(x) for x in r.get("reasons", [])) or '<span class="muted">all checks held</span>',
         ]
         for r in results
     ]
     body = [
         f"<h1>chaosgate run {_badge(verdict)}</h1>",
-        '<p class="muted">Shaded bands on the charts are fault windows. '
-        "Times are seconds since the run started.</p>",
+        '<p class="muted">Shaded bands on the charts are fault windows. Times are seconds since the run started.</p>',
         "<h2>Verdicts</h2>",
         _table(summary_rows, ("scenario", "verdict", "reasons")),
         *(_scenario(r, charts.get(r["name"], ())) for r in results),

@@ -48,9 +48,7 @@ def _fmt(value: float) -> str:
     return f"{value:g}"
 
 
-def chart(
-    title: str, unit: str, series: Sequence[Series], windows: Sequence[Window], *, t0: float, t1: float
-) -> str:
+def chart(title: str, unit: str, series: Sequence[Series], windows: Sequence[Window], *, t0: float, t1: float) -> str:
     """One chart as an <svg> element. Axes: seconds on x, ``unit`` on y."""
     values = [v for s in series for _, v in s.points if v is not None]
     y_top = _nice_max(max(values) if values else 1.0)
@@ -75,20 +73,13 @@ def chart(
             f'<rect class="fault" x="{x(w.start):.1f}" y="{TOP}" width="{max(x(w.end) - x(w.start), 2):.1f}" '
             f'height="{plot_h}"><title>{escape(w.label)}</title></rect>'
         )
-        parts.append(
-            f'<text class="fault-label" x="{x(w.start) + 3:.1f}" y="{TOP + 11}">{escape(w.label)}</text>'
-        )
+        parts.append(f'<text class="fault-label" x="{x(w.start) + 3:.1f}" y="{TOP + 11}">{escape(w.label)}</text>')
     for tick in _ticks(y_top):
-        parts.append(
-            f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" y2="{y(tick):.1f}"/>'
-        )
-        parts.append(
-            f'<text class="axis" x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{_fmt(tick)}</text>'
-        )
+        parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" y2="{y(tick):.1f}"/>')
+        parts.append(f'<text class="axis" x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{_fmt(tick)}</text>')
     for tick in _ticks(span, 6):
         parts.append(
-            f'<text class="axis" x="{x(t0 + tick):.1f}" y="{HEIGHT - 26}" '
-            f'text-anchor="middle">{tick:.0f}s</text>'
+            f'<text class="axis" x="{x(t0 + tick):.1f}" y="{HEIGHT - 26}" text-anchor="middle">{tick:.0f}s</text>'
         )
     parts.append(f'<text class="axis" x="{LEFT - 6}" y="{TOP - 6}" text-anchor="end">{escape(unit)}</text>')
     for i, s in enumerate(series):
@@ -105,9 +96,7 @@ def chart(
                 cx, cy = coords[0].split(",")
                 parts.append(f'<circle cx="{cx}" cy="{cy}" r="2" fill="{color}"/>')
             else:
-                parts.append(
-                    f'<polyline fill="none" stroke="{color}" stroke-width="1.6" points="{" ".join(coords)}"/>'
-                )
+                parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="1.6" points="{" ".join(coords)}"/>')
         parts.append(
             f'<text class="legend" x="{LEFT + 10 + i * 170}" y="{HEIGHT - 6}" fill="{color}">'
             f"&#9632; {escape(s.label)}</text>"

@@ -2,6 +2,7 @@
 
 import json
 import re
+import xml.etree.ElementTree as ET
 
 from chaos.timeline import Timeline
 from chaos.verdict import ScenarioResult, Verdict, exit_code, overall
@@ -47,6 +48,13 @@ def test_report_shows_verdicts_plots_and_fault_windows(tmp_path):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert (summary["verdict"], summary["exit_code"]) == ("fail", 1)
     assert [s["verdict"] for s in summary["scenarios"]] == ["pass", "fail"]
+    suite = ET.parse(tmp_path / "junit.xml").getroot().find("testsuite")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("2", "1", "0")
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    assert cases["full-outage"].find("failure").get("message") == "3 acknowledged writes lost"
+    assert cases["pod-kill"].find("failure") is None
+    props = {p.get("name"): p.get("value") for p in cases["pod-kill"].iter("property")}
+    assert props == {"verdict": "pass", "time_to_rejoin_s": "21.5"}
 
 
 def test_fault_windows_pair_start_and_end(tmp_path):
