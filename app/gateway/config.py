@@ -1,0 +1,127 @@
+"""Gateway settings, read once from the environment and checked before serving.
+
+Every field names its environment variable; bad values stop the process
+before it opens a port, with a message that names the variable and the fix.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+# The only value that turns on acknowledging writes before they happen. It is
+# spelled out so nobody enables it by writing "1" or "true" in a values file:
+# this mode exists to prove that the write ledger catches lost writes.
+UNSAFE_ACK_VALUE = "unsafe-ack-before-write"
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+class ConfigError(ValueError):
+    """The environment does not describe a usable gateway."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    minio_url: str
+    """MINIO_ENDPOINT: ``http://host:port`` of the MinIO API (a Service in Kubernetes)."""
+
+    access_key: str
+    """GATEWAY_ACCESS_KEY: S3 access key; the chart fills it from a Secret."""
+
+    secret_key: str = field(repr=False)
+    """GATEWAY_SECRET_KEY: S3 secret key; the chart fills it from a Secret. Never logged."""
+
+    bucket: str = "chaosgate"
+    """GATEWAY_BUCKET: bucket for all objects; created at startup when missing."""
+
+    connect_timeout: float = 2.0
+    """GATEWAY_MINIO_CONNECT_TIMEOUT, seconds. MinIO is in the same cluster: a
+    connect that takes longer than this is a fault to report, not to wait out."""
+
+    read_timeout: float = 10.0
+    """GATEWAY_MINIO_READ_TIMEOUT, seconds. Long enough for a quorum write of
+    a few MiB on a busy node, short enough to answer 503 while a node hangs."""
+
+    max_object_bytes: int = 16 * 1024 * 1024
+    """GATEWAY_MAX_OBJECT_BYTES: larger PUTs get 413. Bodies are held in memory
+    to hash them before the write, so this bounds memory per request."""
+
+    startup_timeout: float = 60.0
+    """GATEWAY_STARTUP_TIMEOUT, seconds to reach MinIO and ensure the bucket
+    before giving up (the pod then restarts, which is visible)."""
+
+    host: str = "0.0.0.0"  # noqa: S104 - a container listens on all its interfaces
+    """GATEWAY_HOST: listen address."""
+
+    port: int = 8080
+    """GATEWAY_PORT: listen port."""
+
+    ack_before_write: bool = False
+    """GATEWAY_ACK_BEFORE_WRITE: test-only. Exactly ``unsafe-ack-before-write``
+    makes PUT answer 200 before writing (the write runs afterwards and may
+    fail unseen). Any other non-empty value stops the gateway at startup."""
+
+
+def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number; set it to e.g. {default:g}") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={raw!r} must be at least {minimum:g}")
+    return value
+
+
+def _required(env: Mapping[str, str], name: str, what: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"{name} is not set; set it to {what}")
+    return value
+
+
+def ack_before_write(raw: str | None) -> bool:
+    """Parse GATEWAY_ACK_BEFORE_WRITE: unset or empty means off, the explicit
+    word means on, anything else is refused."""
+    if raw is None or raw == "":
+        return False
+    if raw == UNSAFE_ACK_VALUE:
+        return True
+    raise ConfigError(
+        f"GATEWAY_ACK_BEFORE_WRITE={raw!r} is refused: this test-only switch acknowledges writes "
+        f"before they are stored. To enable it on purpose set it to exactly {UNSAFE_ACK_VALUE!r}; "
+        "otherwise unset it"
+    )
+
+
+def load(env: Mapping[str, str]) -> Settings:
+    """Build and check Settings from ``env`` (normally ``os.environ``)."""
+    url = _required(env, "MINIO_ENDPOINT", "the MinIO API URL, e.g. http://minio:9000")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+        raise ConfigError(f"MINIO_ENDPOINT={url!r} must be http(s)://host:port without a path")
+    bucket = env.get("GATEWAY_BUCKET", "").strip() or Settings.bucket
+    if not _BUCKET_RE.match(bucket) or ".." in bucket:
+        raise ConfigError(
+            f"GATEWAY_BUCKET={bucket!r} is not a valid bucket name (3-63 lowercase letters, digits, dots and hyphens)"
+        )
+    port = int(_number(env, "GATEWAY_PORT", Settings.port, minimum=1))
+    if port > 65535:
+        raise ConfigError(f"GATEWAY_PORT={port} is not a TCP port (1-65535)")
+    return Settings(
+        minio_url=url.rstrip("/"),
+        access_key=_required(env, "GATEWAY_ACCESS_KEY", "the S3 access key (from the chart's Secret)"),
+        secret_key=_required(env, "GATEWAY_SECRET_KEY", "the S3 secret key (from the chart's Secret)"),
+        bucket=bucket,
+        connect_timeout=_number(env, "GATEWAY_MINIO_CONNECT_TIMEOUT", Settings.connect_timeout, minimum=0.1),
+        read_timeout=_number(env, "GATEWAY_MINIO_READ_TIMEOUT", Settings.read_timeout, minimum=0.1),
+        max_object_bytes=int(_number(env, "GATEWAY_MAX_OBJECT_BYTES", Settings.max_object_bytes, minimum=1)),
+        startup_timeout=_number(env, "GATEWAY_STARTUP_TIMEOUT", Settings.startup_timeout, minimum=0),
+        host=env.get("GATEWAY_HOST", "").strip() or Settings.host,
+        port=port,
+        ack_before_write=ack_before_write(env.get("GATEWAY_ACK_BEFORE_WRITE")),
+    )

@@ -1,0 +1,181 @@
+"""MinIO access for the gateway: one attempt per call, short timeouts.
+
+The minio SDK's default client retries 5 times with 5-minute timeouts. A
+gateway that promises "2xx only after MinIO acknowledged the write" must not
+let a hidden retry turn a refused write into a late success, and must say
+503 quickly while MinIO has no quorum. So: retries off, explicit timeouts,
+and every failure sorted into one of three kinds the API can answer with.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from minio import Minio
+from minio.error import InvalidResponseError, S3Error, ServerError
+from urllib3 import BaseHTTPResponse, PoolManager
+from urllib3.exceptions import HTTPError, MaxRetryError
+from urllib3.util import Retry, Timeout
+
+from gateway.config import Settings
+
+SHA256_META = "x-amz-meta-sha256"
+_NOT_FOUND_CODES = frozenset({"NoSuchKey", "NoSuchObject"})
+
+
+class StorageError(Exception):
+    """MinIO answered with an error that is not about availability (HTTP 502)."""
+
+    def __init__(self, operation: str, upstream: str, detail: str) -> None:
+        super().__init__(f"{operation}: {upstream}: {detail}")
+        self.operation = operation
+        self.upstream = upstream
+        self.detail = detail
+
+
+class StorageUnavailable(StorageError):
+    """MinIO cannot serve now: no quorum, still starting, unreachable, timed out (HTTP 503)."""
+
+
+class ObjectNotFound(Exception):
+    """No object under this key (HTTP 404)."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    size: int
+    sha256: str | None
+    etag: str | None
+
+
+@dataclass(frozen=True)
+class ClusterHealth:
+    """The answer of /minio/health/cluster: 200 only when every erasure set has write quorum."""
+
+    status: int | None
+    write_quorum: int | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200
+
+
+def _status_of(exc: Exception) -> int | None:
+    if isinstance(exc, S3Error):
+        return exc.response.status if exc.response is not None else None
+    if isinstance(exc, ServerError):
+        return exc.status_code
+    if isinstance(exc, InvalidResponseError):
+        code = getattr(exc, "_code", None)
+        return code if isinstance(code, int) else None
+    return None
+
+
+@contextmanager
+def _translated(operation: str) -> Iterator[None]:
+    try:
+        yield
+    except S3Error as exc:
+        if exc.code in _NOT_FOUND_CODES:
+            raise ObjectNotFound() from exc
+        kind = StorageUnavailable if _status_of(exc) == 503 else StorageError
+        raise kind(operation, exc.code or "S3Error", exc.message or str(exc)) from exc
+    except (ServerError, InvalidResponseError) as exc:
+        status = _status_of(exc)
+        kind = StorageUnavailable if status in (None, 503) else StorageError
+        raise kind(operation, f"HTTP {status}", str(exc)) from exc
+    except HTTPError as exc:
+        # Refused, reset, timed out: nothing (or nothing complete) answered.
+        # MinIO without quorum may never answer at all (a server alone of
+        # four holds requests for minutes), so a read timeout is an outage.
+        cause = exc.reason if isinstance(exc, MaxRetryError) and exc.reason is not None else exc
+        raise StorageUnavailable(operation, type(cause).__name__, str(cause)) from exc
+
+
+class Storage:
+    """The gateway's view of one bucket in MinIO."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._http = PoolManager(
+            timeout=Timeout(connect=settings.connect_timeout, read=settings.read_timeout),
+            retries=Retry(total=0, redirect=0),
+            maxsize=32,
+        )
+        endpoint = settings.minio_url.split("://", 1)[1]
+        self._client = Minio(
+            endpoint,
+            access_key=settings.access_key,
+            secret_key=settings.secret_key,
+            secure=settings.minio_url.startswith("https://"),
+            http_client=self._http,
+        )
+
+    @property
+    def bucket(self) -> str:
+        return self.settings.bucket
+
+    def ensure_bucket(self) -> bool:
+        """Create the bucket when missing; True when this call created it."""
+        with _translated("ensure_bucket"):
+            if self._client.bucket_exists(self.bucket):
+                return False
+            try:
+                self._client.make_bucket(self.bucket)
+            except S3Error as exc:
+                # Another replica created it between our check and our create.
+                if exc.code in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                    return False
+                raise
+            return True
+
+    def put(self, key: str, data: bytes, sha256: str) -> StoredObject:
+        """Write ``data``; returns only after MinIO acknowledged the write."""
+        with _translated("put"):
+            result = self._client.put_object(
+                self.bucket,
+                key,
+                io.BytesIO(data),
+                len(data),
+                metadata={SHA256_META: sha256},
+            )
+        return StoredObject(key, len(data), sha256, result.etag)
+
+    def get(self, key: str) -> tuple[bytes, StoredObject]:
+        """Read a whole object. Objects are bounded by the PUT size limit."""
+        response: BaseHTTPResponse | None = None
+        with _translated("get"):
+            try:
+                response = self._client.get_object(self.bucket, key)
+                data = response.read()
+                headers = response.headers
+            finally:
+                if response is not None:
+                    response.close()
+                    response.release_conn()
+        etag = headers.get("etag")
+        return data, StoredObject(key, len(data), headers.get(SHA256_META), etag.strip('"') if etag else None)
+
+    def stat(self, key: str) -> StoredObject:
+        with _translated("head"):
+            info = self._client.stat_object(self.bucket, key)
+        metadata = info.metadata or {}
+        return StoredObject(key, info.size or 0, metadata.get(SHA256_META), info.etag)
+
+    def delete(self, key: str) -> None:
+        """Delete ``key``; deleting a missing key succeeds, as in S3."""
+        with _translated("delete"):
+            self._client.remove_object(self.bucket, key)
+
+    def cluster_health(self) -> ClusterHealth:
+        try:
+            response = self._http.request("GET", f"{self.settings.minio_url}/minio/health/cluster")
+        except HTTPError as exc:
+            return ClusterHealth(None, None, f"{type(exc).__name__}: {exc}")
+        raw = response.headers.get("x-minio-write-quorum")
+        return ClusterHealth(response.status, int(raw) if raw and raw.isdigit() else None)

@@ -1,0 +1,33 @@
+"""Gateway fixtures: the real app as a subprocess against real MinIO clusters
+(``minio_cluster`` and ``minio_cluster_factory`` come from tests.fixtures)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from gateway_proc import GatewayFactory, RunningGateway, factory
+
+from deployer.localminio import LocalMinioCluster
+
+
+@pytest.fixture
+def gateway_factory(tmp_path: Path) -> Iterator[GatewayFactory]:
+    started: list[RunningGateway] = []
+    try:
+        yield factory(tmp_path, started)
+    finally:
+        for gateway in started:
+            gateway.stop()
+
+
+@pytest.fixture(scope="module")
+def gateway(minio_cluster: LocalMinioCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningGateway]:
+    """One gateway on the shared cluster, with a 1 MB object limit to test 413 cheaply."""
+    started: list[RunningGateway] = []
+    try:
+        yield factory(tmp_path_factory.mktemp("gateway"), started)(minio_cluster, GATEWAY_MAX_OBJECT_BYTES="1000000")
+    finally:
+        for running in started:
+            running.stop()

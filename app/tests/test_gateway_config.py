@@ -1,0 +1,55 @@
+"""Settings from the environment: defaults, errors that name the fix, the unsafe switch."""
+
+from __future__ import annotations
+
+import pytest
+from gateway.config import UNSAFE_ACK_VALUE, ConfigError, ack_before_write, load
+
+BASE = {
+    "MINIO_ENDPOINT": "http://minio:9000",
+    "GATEWAY_ACCESS_KEY": "gateway",
+    "GATEWAY_SECRET_KEY": "very-secret-value",
+}
+
+
+def test_defaults() -> None:
+    settings = load(BASE)
+    assert settings.minio_url == "http://minio:9000"
+    assert settings.bucket == "chaosgate"
+    assert (settings.connect_timeout, settings.read_timeout) == (2.0, 10.0)
+    assert settings.port == 8080
+    assert settings.ack_before_write is False
+    assert "very-secret-value" not in repr(settings)
+
+
+@pytest.mark.parametrize("name", ["MINIO_ENDPOINT", "GATEWAY_ACCESS_KEY", "GATEWAY_SECRET_KEY"])
+def test_missing_required_variable_is_named(name: str) -> None:
+    env = {k: v for k, v in BASE.items() if k != name}
+    with pytest.raises(ConfigError, match=name):
+        load(env)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"MINIO_ENDPOINT": "minio:9000"}, "MINIO_ENDPOINT"),
+        ({"MINIO_ENDPOINT": "http://minio:9000/bucket"}, "MINIO_ENDPOINT"),
+        ({"GATEWAY_BUCKET": "Bad_Bucket"}, "GATEWAY_BUCKET"),
+        ({"GATEWAY_MINIO_READ_TIMEOUT": "soon"}, "GATEWAY_MINIO_READ_TIMEOUT"),
+        ({"GATEWAY_MINIO_CONNECT_TIMEOUT": "0"}, "GATEWAY_MINIO_CONNECT_TIMEOUT"),
+        ({"GATEWAY_PORT": "70000"}, "GATEWAY_PORT"),
+    ],
+)
+def test_bad_values_are_refused_by_name(overrides: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError, match=named):
+        load({**BASE, **overrides})
+
+
+def test_unsafe_switch_only_with_the_explicit_word() -> None:
+    assert ack_before_write(None) is False
+    assert ack_before_write("") is False
+    assert ack_before_write(UNSAFE_ACK_VALUE) is True
+    assert load({**BASE, "GATEWAY_ACK_BEFORE_WRITE": UNSAFE_ACK_VALUE}).ack_before_write is True
+    for value in ("1", "true", "on", "unsafe"):
+        with pytest.raises(ConfigError, match="GATEWAY_ACK_BEFORE_WRITE"):
+            ack_before_write(value)

@@ -1,0 +1,5 @@
+"""chaosgate chaos library: faults (with proof of injection), probes, waits.
+
+A plain typed library: it never imports pytest, so a person can call it from
+a REPL against a live cluster.
+"""

@@ -1,0 +1,88 @@
+"""S3 and admin clients that never retry and never wait long.
+
+The minio SDK's default client retries 5 times on 5xx with 5-minute timeouts.
+For a chaos suite that is wrong twice over: a retried PUT can turn "not
+acknowledged" into "acknowledged" behind our back, and a five-minute hang
+hides the moment a fault took effect. Every client here answers once, fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from minio import Minio, MinioAdmin
+from minio.credentials.providers import StaticProvider
+from urllib3 import PoolManager
+from urllib3.util import Retry, Timeout
+
+from deployer.errors import BadInputError
+
+# Seconds. Loopback and in-cluster peers answer in milliseconds; a few seconds
+# leaves room for a busy CI machine while still showing an outage as an outage.
+CONNECT_TIMEOUT = 2.0
+READ_TIMEOUT = 10.0
+
+
+class KeyPair(Protocol):
+    """Anything that carries an S3 key pair: :class:`Credentials`, or the
+    ``credentials`` of a ``deployer.localminio.LocalMinioCluster``."""
+
+    @property
+    def access_key(self) -> str: ...
+
+    @property
+    def secret_key(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """An access key pair. The secret never appears in repr, so it cannot leak
+    through logs, assertion messages or pytest's captured locals."""
+
+    access_key: str
+    secret_key: str = field(repr=False)
+
+
+def http_pool(*, connect: float = CONNECT_TIMEOUT, read: float = READ_TIMEOUT, maxsize: int = 10) -> PoolManager:
+    """A urllib3 pool with retries off (``Retry(total=0)``: the first error is
+    the answer) and explicit timeouts."""
+    return PoolManager(
+        timeout=Timeout(connect=connect, read=read),
+        retries=Retry(total=0, redirect=0),
+        maxsize=maxsize,
+    )
+
+
+def split_url(url: str) -> tuple[str, bool]:
+    """``http://host:port`` -> (``host:port``, secure), the form the minio SDK wants."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise BadInputError(f"MinIO URL {url!r} must look like http://host:port or https://host:port")
+    if parts.path not in ("", "/"):
+        raise BadInputError(f"MinIO URL {url!r} must not have a path; give only scheme, host and port")
+    return parts.netloc, parts.scheme == "https"
+
+
+def s3_client(url: str, credentials: KeyPair, *, http: PoolManager | None = None) -> Minio:
+    """An S3 client for ``url`` that fails fast instead of retrying."""
+    endpoint, secure = split_url(url)
+    return Minio(
+        endpoint,
+        access_key=credentials.access_key,
+        secret_key=credentials.secret_key,
+        secure=secure,
+        http_client=http or http_pool(),
+    )
+
+
+def admin_client(url: str, credentials: KeyPair, *, http: PoolManager | None = None) -> MinioAdmin:
+    """A MinIO admin client for ``url`` that fails fast instead of retrying."""
+    endpoint, secure = split_url(url)
+    return MinioAdmin(
+        endpoint=endpoint,
+        credentials=StaticProvider(credentials.access_key, credentials.secret_key),
+        secure=secure,
+        http_client=http or http_pool(),
+    )
