@@ -27,7 +27,7 @@ READ_TIMEOUT = 10.0
 
 class KeyPair(Protocol):
     """Anything that carries an S3 key pair: :class:`Credentials`, or the
-    ``credentials`` of a ``deployer.localminio.LocalMinioCluster``."""
+    ``credentials`` of a ``chaos.localminio.LocalMinioCluster``."""
 
     @property
     def access_key(self) -> str: ...

@@ -13,14 +13,16 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from chaos.kube import REQUEST_TIMEOUT, Kube, require_managed_namespace
-from chaos.wait import Seen, wait_until
 from deployer.errors import InfraError, WaitTimeout
 from deployer.procs import run
+from deployer.wait import Seen, wait_until
 
 PROOF_TIMEOUT_S = 120.0
 # Nodes stopped by stop_node and not yet started again: cleanup (also on
 # Ctrl-C) starts them, and the leak audit reports any that remain.
 STOPPED_NODES: set[str] = set()
+# StatefulSets scaled down by a fault -> (namespace, replicas to restore).
+SCALED: dict[str, tuple[str, int]] = {}
 
 
 class FaultNotProven(InfraError):
@@ -51,9 +53,7 @@ class PodState:
 
 
 def pods(kube: Kube, namespace: str, selector: str) -> list[PodState]:
-    listed = kube.core.list_namespaced_pod(
-        namespace, label_selector=selector, _request_timeout=REQUEST_TIMEOUT
-    )
+    listed = kube.core.list_namespaced_pod(namespace, label_selector=selector, _request_timeout=REQUEST_TIMEOUT)
     states = []
     for pod in listed.items:
         statuses = pod.status.container_statuses or []
@@ -78,17 +78,13 @@ def _targets(kube: Kube, namespace: str, selector: str, names: list[str] | None)
         found = [p for p in found if p.name in names]
         missing = set(names) - {p.name for p in found}
         if missing:
-            raise FaultNotProven(
-                f"pods {sorted(missing)} not found in {namespace} with selector {selector!r}"
-            )
+            raise FaultNotProven(f"pods {sorted(missing)} not found in {namespace} with selector {selector!r}")
     if not found:
         raise FaultNotProven(f"selector {selector!r} matched no pod in {namespace}: nothing to inject into")
     return found
 
 
-def sigkill_containers(
-    kube: Kube, namespace: str, selector: str, names: list[str], *, node_exec: bool = True
-) -> Proof:
+def sigkill_containers(kube: Kube, namespace: str, selector: str, names: list[str], *, node_exec: bool = True) -> Proof:
     """SIGKILL the main process of each named pod's container, with no grace.
 
     On kind the kill is sent from the node (an ancestor PID namespace, so even
@@ -129,9 +125,7 @@ def delete_pods(kube: Kube, namespace: str, selector: str, names: list[str] | No
     before = _targets(kube, namespace, selector, names)
     proof = Proof("delete-pods", [p.name for p in before], time.time())
     for pod in before:
-        kube.core.delete_namespaced_pod(
-            pod.name, namespace, grace_period_seconds=0, _request_timeout=REQUEST_TIMEOUT
-        )
+        kube.core.delete_namespaced_pod(pod.name, namespace, grace_period_seconds=0, _request_timeout=REQUEST_TIMEOUT)
     proof.evidence = {p.name: {"uid_before": p.uid, "node": p.node} for p in before}
 
     def replaced() -> Seen:
@@ -200,9 +194,58 @@ def _prove(predicate: Any, what: str, timeout: float = PROOF_TIMEOUT_S) -> float
     return time.time()
 
 
-def revert_all() -> list[str]:
-    """Start every node a fault stopped. Called on cleanup and on signals."""
+def take_down_servers(kube: Kube, namespace: str, statefulset: str, count: int) -> Proof:
+    """Stop the last ``count`` servers of a StatefulSet by scaling it down.
+
+    The endpoint list is untouched (it comes from the chart), so to MinIO this
+    is ``count`` servers going away, like a rack losing power; their volumes
+    stay. Proof: those pods are gone. ``restore_servers`` undoes it."""
+    require_managed_namespace(kube, namespace)
+    sts = kube.apps.read_namespaced_stateful_set(statefulset, namespace, _request_timeout=REQUEST_TIMEOUT)
+    replicas = int(sts.spec.replicas)
+    if not 0 < count < replicas:
+        raise FaultNotProven(f"cannot take down {count} of {replicas} servers of {statefulset}")
+    victims = [f"{statefulset}-{i}" for i in range(replicas - count, replicas)]
+    proof = Proof("take-down-servers", victims, time.time())
+    SCALED[statefulset] = (namespace, replicas)
+    kube.apps.patch_namespaced_stateful_set_scale(
+        statefulset, namespace, {"spec": {"replicas": replicas - count}}, _request_timeout=REQUEST_TIMEOUT
+    )
+
+    def gone() -> Seen:
+        names = {
+            p.metadata.name for p in kube.core.list_namespaced_pod(namespace, _request_timeout=REQUEST_TIMEOUT).items
+        }
+        left = [v for v in victims if v in names]
+        return Seen(not left, f"still present: {left}")
+
+    _prove(gone, f"pods {victims} gone")
+    proof.evidence = {"replicas_before": replicas, "replicas_during": replicas - count}
+    proof.finished_at = time.time()
+    return proof
+
+
+def restore_servers(kube: Kube, namespace: str, statefulset: str) -> Proof:
+    """Scale a StatefulSet back to the replicas it had before take_down_servers."""
+    ns, replicas = SCALED[statefulset]
+    proof = Proof("restore-servers", [statefulset], time.time())
+    kube.apps.patch_namespaced_stateful_set_scale(
+        statefulset, ns, {"spec": {"replicas": replicas}}, _request_timeout=REQUEST_TIMEOUT
+    )
+    SCALED.pop(statefulset)
+    proof.evidence = {"replicas": replicas}
+    proof.finished_at = time.time()
+    return proof
+
+
+def revert_all(kube: Kube | None = None) -> list[str]:
+    """Start every node a fault stopped and scale back every StatefulSet a
+    fault scaled down. Called on cleanup and on signals."""
     reverted = []
+    if kube is not None:
+        for statefulset in list(SCALED):
+            restore_servers(kube, SCALED[statefulset][0], statefulset)
+            reverted.append(statefulset)
     for node in sorted(STOPPED_NODES):
         run(["docker", "start", node], timeout=120)
         STOPPED_NODES.discard(node)

@@ -80,9 +80,7 @@ class Sampler:
 
     def start(self) -> Sampler:
         for name, source in self.sources.items():
-            thread = threading.Thread(
-                target=self._poll, args=(name, source), name=f"probe-{name}", daemon=True
-            )
+            thread = threading.Thread(target=self._poll, args=(name, source), name=f"probe-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
         sampler = threading.Thread(target=self._sample_loop, name="sampler", daemon=True)

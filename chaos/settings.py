@@ -53,9 +53,7 @@ class Settings:
         "production context is never used by accident.",
         default=(),
     )
-    keep_cluster: bool = option(
-        "--keep-cluster", "Keep the kind cluster after the run (for debugging).", default=False
-    )
+    keep_cluster: bool = option("--keep-cluster", "Keep the kind cluster after the run (for debugging).", default=False)
     reuse_cluster: bool = option(
         "--reuse-cluster",
         "Reuse a kind cluster of the same name if it exists instead of recreating it (saves ~1 min).",
@@ -94,8 +92,7 @@ class Settings:
         _one_of("profile", self.profile, PROFILES)
         if not _NAME.match(self.cluster_name):
             raise BadInputError(
-                f"cluster_name {self.cluster_name!r} is not a valid name: "
-                "use lowercase letters, digits and '-'"
+                f"cluster_name {self.cluster_name!r} is not a valid name: use lowercase letters, digits and '-'"
             )
         if not 0 <= self.workers <= 5:
             raise BadInputError(f"workers must be 0..5 on one machine, got {self.workers}")

@@ -48,9 +48,7 @@ def pods_source(kube: Kube, namespace: str, selectors: Mapping[str, str]) -> Sou
             statuses = [s for p in pods for s in (p.status.container_statuses or [])]
             reading[f"{component}_pods"] = len(pods)
             reading[f"{component}_ready"] = sum(
-                1
-                for p in pods
-                if any(c.type == "Ready" and c.status == "True" for c in (p.status.conditions or []))
+                1 for p in pods if any(c.type == "Ready" and c.status == "True" for c in (p.status.conditions or []))
             )
             reading[f"{component}_restarts"] = sum(s.restart_count for s in statuses)
         return reading

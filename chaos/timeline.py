@@ -48,9 +48,7 @@ class Timeline:
                 self._file.flush()
 
     def sample(self, data: dict[str, Any]) -> None:
-        self._write(
-            {"t": self.now(), "wall": time.time(), "kind": "sample", "scenario": self.scenario, **data}
-        )
+        self._write({"t": self.now(), "wall": time.time(), "kind": "sample", "scenario": self.scenario, **data})
 
     def event(self, name: str, **data: Any) -> None:
         self._write(

@@ -11,9 +11,11 @@ import json
 import sys
 from collections.abc import Sequence
 
-from deployer import tools
+from deployer import tools, up
 from deployer.errors import BadInputError, ChaosgateError
 from deployer.pins import PINS
+from deployer.stack import VARIANTS
+from deployer.up import IMAGE_MODES, UpOptions
 
 
 def _cmd_tools(args: argparse.Namespace) -> int:
@@ -21,9 +23,7 @@ def _cmd_tools(args: argparse.Namespace) -> int:
     unknown = [n for n in names if n not in PINS]
     if unknown:
         raise BadInputError(f"unknown tool(s) {', '.join(unknown)}; choose from {', '.join(PINS)}")
-    resolved = [
-        tools.resolve(n, allow_download=not args.no_download, allow_build=not args.no_build) for n in names
-    ]
+    resolved = [tools.resolve(n, allow_download=not args.no_download, allow_build=not args.no_build) for n in names]
     if args.json:
         print(json.dumps([tools.describe(t) for t in resolved], indent=2))
         return 0
@@ -42,6 +42,47 @@ def _cmd_host_setup(args: argparse.Namespace) -> int:
         print("host is ready: nothing to change")
     for change in changes:
         print(("would: " if args.dry_run else "changed: ") + change)
+    return 0
+
+
+def _up_options(args: argparse.Namespace) -> UpOptions:
+    return UpOptions(
+        cluster_name=args.name,
+        workers=args.workers,
+        images=args.images,
+        reuse=not args.recreate,
+        keep_on_failure=args.keep_on_failure,
+        variant=args.variant,
+    )
+
+
+def _cmd_up(args: argparse.Namespace) -> int:
+    env = up.up(_up_options(args))
+    secret = f"kubectl --kubeconfig {env.kubeconfig} -n {env.namespace} get secret minio-credentials"
+    print(f"cluster {env.cluster_name} is up; kubeconfig: {env.kubeconfig}")
+    for name, url in env.urls.items():
+        print(f"  {name:<11} {url}")
+    print("MinIO credentials (never printed here):")
+    print(f"  {secret} -o jsonpath='{{.data.rootUser}}' | base64 -d")
+    print(f"  {secret} -o jsonpath='{{.data.rootPassword}}' | base64 -d")
+    return 0
+
+
+def _cmd_down(args: argparse.Namespace) -> int:
+    up.down(args.name)
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    print(json.dumps(up.status(args.name), indent=2))
+    return 0
+
+
+def _cmd_images(args: argparse.Namespace) -> int:
+    node, images = up.resolve_images(args.images)
+    print(f"node image  {node}")
+    for component, ref in sorted(images.items()):
+        print(f"{component:<11} {ref}")
     return 0
 
 
@@ -65,6 +106,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_host.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
     p_host.set_defaults(func=_cmd_host_setup)
+
+    for name, func, text in (
+        ("up", _cmd_up, "create the kind cluster and deploy the stack; print how to reach it"),
+        ("down", _cmd_down, "delete the kind cluster and everything in it"),
+        ("status", _cmd_status, "show the cluster, its nodes and the stack's pods"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--name", default="chaosgate", help="kind cluster name (default chaosgate)")
+        p.set_defaults(func=func)
+        if name == "up":
+            p.add_argument("--workers", type=int, default=2, help="worker nodes (default 2)")
+            p.add_argument("--images", choices=IMAGE_MODES, default="auto", help="pull, build, or auto (default)")
+            p.add_argument("--variant", choices=VARIANTS, default="default", help="stack values variant")
+            p.add_argument("--recreate", action="store_true", help="delete an existing cluster of that name first")
+            p.add_argument("--keep-on-failure", action="store_true", help="keep the cluster when `up` fails")
+
+    p_images = sub.add_parser("images", help="pull or build every image the cluster and the stack need")
+    p_images.add_argument("action", choices=["build", "pull", "auto"], help="how to get them")
+    p_images.set_defaults(func=lambda a: _cmd_images(argparse.Namespace(images=a.action)))
     return parser
 
 

@@ -58,9 +58,7 @@ def fetch_verified(spec: Download, target: Path) -> None:
                 if total and done % (16 * CHUNK) < CHUNK:
                     say(f"  {done >> 20} of {total >> 20} MiB")
         if digest.hexdigest() != expected:
-            raise InfraError(
-                f"checksum mismatch for {spec.url}: got {digest.hexdigest()}, published {expected}"
-            )
+            raise InfraError(f"checksum mismatch for {spec.url}: got {digest.hexdigest()}, published {expected}")
         if spec.member is None:
             blob.replace(target)
             return

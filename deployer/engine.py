@@ -111,10 +111,7 @@ def problem_message(status: EngineStatus) -> str:
     """One message per problem: what is wrong and what to run."""
     detail = f"\n{status.detail}" if status.detail else ""
     if status.problem is EngineProblem.NO_CLI:
-        return (
-            "no docker CLI found on PATH: install Docker "
-            f"(or run `{HOST_SETUP_HINT}` as root on Debian/Ubuntu)"
-        )
+        return f"no docker CLI found on PATH: install Docker (or run `{HOST_SETUP_HINT}` as root on Debian/Ubuntu)"
     if status.problem is EngineProblem.PERMISSION_DENIED:
         return (
             "permission denied on the Docker socket: run as root, or add your user to the "

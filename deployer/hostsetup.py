@@ -212,9 +212,7 @@ def _ensure_runc_wrapper(dry_run: bool) -> list[str]:
     if not drop and not WRAPPER.exists():
         return []
     if drop:
-        say(
-            f"host capability bounding set lacks {', '.join(drop)}: privileged containers need a runc wrapper"
-        )
+        say(f"host capability bounding set lacks {', '.join(drop)}: privileged containers need a runc wrapper")
     real_runc = find_real_runc()
     if real_runc is None:
         if not dry_run:
@@ -227,9 +225,7 @@ def _ensure_runc_wrapper(dry_run: bool) -> list[str]:
     module_changed = _write_if_changed(WRAPPER_DIR / "runc_wrapper.py", module_source, 0o644, dry_run)
     launcher_changed = _write_if_changed(WRAPPER, launcher, 0o755, dry_run)
     if module_changed or launcher_changed:
-        changes.append(
-            f"installed the runc wrapper {WRAPPER} (drops {', '.join(drop) or 'nothing'}, runs {real_runc})"
-        )
+        changes.append(f"installed the runc wrapper {WRAPPER} (drops {', '.join(drop) or 'nothing'}, runs {real_runc})")
     changes += _ensure_daemon_json(dry_run)
     return [_not_done(c) for c in changes] if dry_run else changes
 
@@ -263,9 +259,7 @@ def _ensure_inotify(dry_run: bool) -> list[str]:
                 try:
                     path.write_text(f"{minimum}\n")
                 except OSError as exc:  # a read-only /proc/sys (inside a container)
-                    say(
-                        f"cannot raise {key} from {current} to {minimum} ({exc}): kind may run out of watches"
-                    )
+                    say(f"cannot raise {key} from {current} to {minimum} ({exc}): kind may run out of watches")
                     continue
             changes.append(f"raised {key} from {current} to {minimum}")
     if _write_if_changed(SYSCTL_CONF, sysctl_conf_text(wanted), 0o644, dry_run):
@@ -393,9 +387,7 @@ def _restart_dockerd() -> None:
         deadline = time.monotonic() + DOCKERD_STOP_TIMEOUT
         while _comm(pid) == "dockerd":
             if time.monotonic() > deadline:
-                raise WaitTimeout(
-                    f"dockerd (pid {pid}) to exit after SIGTERM", "still running", DOCKERD_STOP_TIMEOUT
-                )
+                raise WaitTimeout(f"dockerd (pid {pid}) to exit after SIGTERM", "still running", DOCKERD_STOP_TIMEOUT)
             time.sleep(0.2)
     _start_dockerd()
 
@@ -422,9 +414,7 @@ def _wait_for_docker(proc: subprocess.Popen[bytes] | None) -> None:
             code = proc.wait(timeout=0.5)
         except subprocess.TimeoutExpired:
             continue
-        raise InfraError(
-            f"dockerd exited with code {code} while starting; last lines of {DOCKERD_LOG}:\n{_log_tail()}"
-        )
+        raise InfraError(f"dockerd exited with code {code} while starting; last lines of {DOCKERD_LOG}:\n{_log_tail()}")
 
 
 def _report_containerd() -> None:
@@ -432,11 +422,7 @@ def _report_containerd() -> None:
     own = Path("/var/run/docker/containerd/containerd.sock")
     system = Path("/run/containerd/containerd.sock")
     sock = own if own.exists() else system if system.exists() else None
-    say(
-        f"containerd socket: {sock}"
-        if sock
-        else "no containerd socket found: dockerd may fail to run containers"
-    )
+    say(f"containerd socket: {sock}" if sock else "no containerd socket found: dockerd may fail to run containers")
 
 
 def _log_tail(lines: int = 20) -> str:

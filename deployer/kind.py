@@ -96,10 +96,7 @@ class KindCluster:
                 say(f"reusing kind cluster {self.name}")
                 self._export_kubeconfig()
                 return False
-            say(
-                f"kind cluster {self.name} exists from an earlier run; "
-                "deleting it (use --reuse-cluster to keep it)"
-            )
+            say(f"kind cluster {self.name} exists from an earlier run; deleting it (use --reuse-cluster to keep it)")
             self.delete()
         self._require_image()
         config = self.kubeconfig.parent / "kind-config.yaml"

@@ -63,6 +63,16 @@ class HistoryRow:
     total_failures: int
 
 
+@dataclass(frozen=True)
+class Totals:
+    """Whole-run numbers of one request name from Locust's final stats CSV."""
+
+    requests: int
+    failures: int
+    p50_ms: float | None
+    p95_ms: float | None
+
+
 @dataclass(eq=False)
 class LocustRun:
     locustfile: str  # "app" or "s3", a file in loadtests/locustfiles/
@@ -104,9 +114,7 @@ class LocustRun:
         env = {**os.environ, **self.env, "PYTHONPATH": pythonpath}
         self._log = Path(f"{self.prefix}.log")
         with self._log.open("wb") as log:
-            self._proc = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
-            )
+            self._proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         RUNNING.add(self)
         say(
             f"locust {self.locustfile}: {self.plan.users} users at {self.plan.spawn_rate}/s "
@@ -125,9 +133,7 @@ class LocustRun:
             code = self._proc.wait(timeout=deadline)
         except subprocess.TimeoutExpired:
             self.stop()
-            raise InfraError(
-                f"locust ran past its {deadline}s bound and was killed; log: {self._log}"
-            ) from None
+            raise InfraError(f"locust ran past its {deadline}s bound and was killed; log: {self._log}") from None
         RUNNING.discard(self)
         if code != 0:
             raise InfraError(f"locust exited with code {code}; log: {self._log}\n{self.log_tail()}")
@@ -160,6 +166,21 @@ class LocustRun:
         """Aggregated per-second rows written so far (readable while it runs)."""
         return read_history(Path(f"{self.prefix}_stats_history.csv"))
 
+    def totals(self, name: str = "Aggregated") -> Totals:
+        path = Path(f"{self.prefix}_stats.csv")
+        if not path.exists():
+            raise InfraError(f"locust wrote no final stats at {path}; log tail:\n{self.log_tail()}")
+        with path.open(newline="") as handle:
+            for raw in csv.DictReader(handle):
+                if raw.get("Name") == name:
+                    return Totals(
+                        requests=int(raw["Request Count"]),
+                        failures=int(raw["Failure Count"]),
+                        p50_ms=_number(raw["50%"]),
+                        p95_ms=_number(raw["95%"]),
+                    )
+        raise InfraError(f"no row {name!r} in {path}")
+
     def summary(self) -> dict[str, object]:
         """Final totals per request name from Locust's JSON stats."""
         path = Path(f"{self.prefix}.json")
@@ -170,9 +191,7 @@ class LocustRun:
             e["name"]: {
                 "requests": e["num_requests"],
                 "failures": e["num_failures"],
-                "avg_ms": round(e["total_response_time"] / e["num_requests"], 2)
-                if e["num_requests"]
-                else None,
+                "avg_ms": round(e["total_response_time"] / e["num_requests"], 2) if e["num_requests"] else None,
                 "max_ms": e["max_response_time"],
             }
             for e in entries
@@ -186,13 +205,14 @@ def _number(value: str) -> float | None:
         return None  # Locust writes "N/A" before the first response
 
 
-def read_history(path: Path) -> list[HistoryRow]:
+def read_history(path: Path, name: str = "Aggregated") -> list[HistoryRow]:
+    """Rows of one request name ("Aggregated": all of them), oldest first."""
     if not path.exists():
         return []
     rows: list[HistoryRow] = []
     with path.open(newline="") as handle:
         for raw in csv.DictReader(handle):
-            if raw.get("Name") != "Aggregated":
+            if raw.get("Name") != name:
                 continue
             rows.append(
                 HistoryRow(

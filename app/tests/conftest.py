@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from gateway_proc import GatewayFactory, RunningGateway, factory
 
-from deployer.localminio import LocalMinioCluster
+from chaos.localminio import LocalMinioCluster
 
 
 @pytest.fixture

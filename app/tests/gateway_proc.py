@@ -15,9 +15,9 @@ from pathlib import Path
 
 import httpx
 
-from chaos.wait import Seen, wait_until
+from chaos.localminio import LocalMinioCluster
 from deployer.errors import InfraError
-from deployer.localminio import LocalMinioCluster
+from deployer.wait import Seen, wait_until
 
 APP_DIR = Path(__file__).resolve().parents[1]
 # Seconds: a cold interpreter imports fastapi and reaches MinIO in ~2 s.

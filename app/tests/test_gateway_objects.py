@@ -10,7 +10,7 @@ from gateway_proc import RunningGateway
 from prometheus_client.parser import text_string_to_metric_families
 
 from chaos.clients import s3_client
-from deployer.localminio import LocalMinioCluster
+from chaos.localminio import LocalMinioCluster
 
 BUCKET = "chaosgate"  # the gateway's default bucket
 

@@ -18,16 +18,19 @@ SETTINGS = LoadSettings.from_env()
 LEDGER: LedgerWriter | None = None
 
 
-@events.init.add_listener
 def _open_ledger(environment: Environment, **_: object) -> None:
     global LEDGER  # noqa: PLW0603 (one ledger file per Locust process)
     LEDGER = ledger()
 
 
-@events.quitting.add_listener
 def _close_ledger(environment: Environment, **_: object) -> None:
     if LEDGER is not None:
         LEDGER.close()
+
+
+# Registered by call rather than as decorators, which mypy would see as untyped.
+events.init.add_listener(_open_ledger)
+events.quitting.add_listener(_close_ledger)
 
 
 class GatewayUser(HttpUser):

@@ -27,16 +27,19 @@ SETTINGS = LoadSettings.from_env()
 LEDGER: LedgerWriter | None = None
 
 
-@events.init.add_listener
 def _open_ledger(environment: Environment, **_: object) -> None:
     global LEDGER  # noqa: PLW0603 (one ledger file per Locust process)
     LEDGER = ledger()
 
 
-@events.quitting.add_listener
 def _close_ledger(environment: Environment, **_: object) -> None:
     if LEDGER is not None:
         LEDGER.close()
+
+
+# Registered by call rather than as decorators, which mypy would see as untyped.
+events.init.add_listener(_open_ledger)
+events.quitting.add_listener(_close_ledger)
 
 
 def _client(host: str) -> Minio:
@@ -88,7 +91,8 @@ class S3User(User):
         body = payload(SETTINGS.object_size)
         digest = hashlib.sha256(body).hexdigest()
         start = time.monotonic()
-        outcome, detail, error = ACKED, "", None
+        outcome, detail = ACKED, ""
+        error: Exception | None = None
         try:
             self.s3.put_object(self.bucket, key, io.BytesIO(body), len(body))
         except S3Error as exc:

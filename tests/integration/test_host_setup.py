@@ -95,9 +95,7 @@ def _has(mask: int, bit: int) -> bool:
 
 
 def test_privileged_container_gets_every_capability_the_host_has(local_image: str) -> None:
-    out = procs.run(
-        ["docker", "run", "--rm", "--privileged", local_image, "/bin/sh", "-c", PROBE], timeout=120
-    )
+    out = procs.run(["docker", "run", "--rm", "--privileged", local_image, "/bin/sh", "-c", PROBE], timeout=120)
     seen = _parse(out.stdout)
     eff, bnd = int(seen["CapEff"], 16), int(seen["CapBnd"], 16)
     host_bnd = hostsetup.parse_cap_mask(Path("/proc/self/status").read_text())
@@ -107,9 +105,7 @@ def test_privileged_container_gets_every_capability_the_host_has(local_image: st
     assert eff & ~host_bnd == 0, "a container cannot hold what the host's bounding set lacks"
     assert seen["MOUNT"] == "ok", out.stdout
 
-    plain = _parse(
-        procs.run(["docker", "run", "--rm", local_image, "/bin/sh", "-c", PROBE], timeout=120).stdout
-    )
+    plain = _parse(procs.run(["docker", "run", "--rm", local_image, "/bin/sh", "-c", PROBE], timeout=120).stdout)
     assert not _has(int(plain["CapEff"], 16), CAP_SYS_ADMIN), "the probe must tell the two apart"
     assert plain["MOUNT"] == "failed"
     assert int(seen["DEVICES"]) > int(plain["DEVICES"]), (seen["DEVICES"], plain["DEVICES"])
@@ -117,9 +113,7 @@ def test_privileged_container_gets_every_capability_the_host_has(local_image: st
 
 def test_privileged_exec_into_a_privileged_container(local_image: str) -> None:
     name = f"chaosgate-proof-{uuid.uuid4().hex[:8]}"
-    procs.run(
-        ["docker", "run", "-d", "--privileged", "--name", name, local_image, "/bin/sleep", "300"], timeout=120
-    )
+    procs.run(["docker", "run", "-d", "--privileged", "--name", name, local_image, "/bin/sleep", "300"], timeout=120)
     try:
         out = procs.run(["docker", "exec", "--privileged", name, "/bin/sh", "-c", PROBE], timeout=60)
     finally:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from chaos.wait import Seen, wait_until
+from chaos.localminio import LocalMinioCluster
 from deployer.errors import InfraError
-from deployer.localminio import LocalMinioCluster
+from deployer.wait import Seen, wait_until
 
 
 def _script(tmp_path: Path, body: str) -> Path:
@@ -66,7 +66,7 @@ def test_servers_that_never_answer_time_out_and_are_killed(tmp_path: Path) -> No
 _OWNER = """
 import sys, time
 from pathlib import Path
-from deployer.localminio import LocalMinioCluster
+from chaos.localminio import LocalMinioCluster
 cluster = LocalMinioCluster(binary=Path(sys.argv[1]), root=Path(sys.argv[2]))
 for i in range(cluster.size):
     cluster.start_node(i)

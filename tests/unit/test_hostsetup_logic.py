@@ -245,9 +245,7 @@ def test_wrapper_rewrites_the_bundle_config_and_passes_arguments_unchanged(
     assert sorted(p.name for p in bundle.iterdir()) == ["config.json"], "no temporary file left"
 
 
-def test_wrapper_uses_the_working_directory_as_default_bundle(
-    installed: tuple[Path, Path], tmp_path: Path
-) -> None:
+def test_wrapper_uses_the_working_directory_as_default_bundle(installed: tuple[Path, Path], tmp_path: Path) -> None:
     launcher, _ = installed
     (tmp_path / "config.json").write_text(json.dumps(_oci_config()))
     _run(launcher, ["--root", "/r", "run", "ctr1"], tmp_path)
@@ -290,9 +288,7 @@ def test_wrapper_leaves_other_configs_byte_for_byte(installed: tuple[Path, Path]
     assert record.exists()
 
 
-def test_wrapper_still_runs_runc_when_the_config_is_unreadable(
-    installed: tuple[Path, Path], tmp_path: Path
-) -> None:
+def test_wrapper_still_runs_runc_when_the_config_is_unreadable(installed: tuple[Path, Path], tmp_path: Path) -> None:
     launcher, record = installed
     (tmp_path / "config.json").write_text("{not json")
     result = _run(launcher, ["create", "--bundle", str(tmp_path), "c"], tmp_path)
@@ -305,15 +301,11 @@ def test_wrapper_with_true_as_runc_exits_zero(tmp_path: Path) -> None:
     lib.mkdir()
     shutil.copy(runc_wrapper.__file__, lib / "runc_wrapper.py")
     launcher = lib / "runc-wrapper"
-    launcher.write_text(
-        hostsetup.render_launcher(os.path.realpath(sys.executable), lib, "/bin/true", ["CAP_X"])
-    )
+    launcher.write_text(hostsetup.render_launcher(os.path.realpath(sys.executable), lib, "/bin/true", ["CAP_X"]))
     launcher.chmod(0o755)
     (tmp_path / "config.json").write_text(json.dumps({"process": {"capabilities": {"bounding": ["CAP_X"]}}}))
     _run(launcher, ["run", "c"], tmp_path)
-    assert json.loads((tmp_path / "config.json").read_text()) == {
-        "process": {"capabilities": {"bounding": []}}
-    }
+    assert json.loads((tmp_path / "config.json").read_text()) == {"process": {"capabilities": {"bounding": []}}}
 
 
 # ---- engine probe ---------------------------------------------------------------
@@ -340,9 +332,7 @@ def test_parse_info_reads_the_server_fields() -> None:
 
 
 def test_parse_info_treats_server_errors_as_no_daemon() -> None:
-    out = json.dumps(
-        {"ServerErrors": ["Cannot connect to the Docker daemon at unix:///var/run/docker.sock."]}
-    )
+    out = json.dumps({"ServerErrors": ["Cannot connect to the Docker daemon at unix:///var/run/docker.sock."]})
     status = engine.parse_info("/usr/bin/docker", out)
     assert status.problem is engine.EngineProblem.NO_DAEMON
     assert "Cannot connect" in status.detail
@@ -396,7 +386,5 @@ def test_require_docker_with_cli_but_no_daemon(monkeypatch: pytest.MonkeyPatch, 
     fake.write_text("#!/bin/sh\necho 'Cannot connect to the Docker daemon at unix:///x.sock' >&2\nexit 1\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(
-        BadInputError, match=r"Docker daemon is not running: start it \(`systemctl start docker`"
-    ):
+    with pytest.raises(BadInputError, match=r"Docker daemon is not running: start it \(`systemctl start docker`"):
         engine.require_docker()

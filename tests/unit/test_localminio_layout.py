@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from chaos.localminio import LocalMinioCluster
 from deployer.errors import BadInputError, InfraError
-from deployer.localminio import LocalMinioCluster
 
 
 def test_layout_ports_drives_and_credentials(tmp_path: Path) -> None:

@@ -1,0 +1,104 @@
+"""Service-level objectives the scenarios hold the stack to, and run profiles.
+
+Defaults are sized for a kind cluster on a 2-core machine; an SLO file
+(``--slo-file``, YAML) overrides any of them. Unknown keys and wrong types are
+refused, naming the key, so a typo cannot silently loosen a gate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from deployer.errors import BadInputError
+
+
+@dataclass(frozen=True)
+class Slo:
+    read_availability_min: float = 0.9
+    """Share of GETs that must succeed while one MinIO server is down (0-1). Not
+    1.0: requests in flight to the killed pod, and those routed to it before the
+    Service drops its endpoint, fail by design."""
+    detect_max_s: float = 60.0
+    """Seconds from a pod kill until MinIO reports the server offline
+    (two missed 10 s internode pings plus probing slack)."""
+    first_ack_max_s: float = 30.0
+    """Seconds from a single-pod fault to the first acknowledged write after it.
+    Write quorum survives one server down, so writes should barely pause."""
+    rejoin_max_s: float = 180.0
+    """Seconds from a fault until every server and drive is online again
+    (restart, DNS cache of ~30 s, 15 s drive reconnect)."""
+    healed_max_s: float = 300.0
+    """Seconds from a fault until no drive is healing and cluster health is 200."""
+    full_outage_recovery_max_s: float = 300.0
+    """Seconds from deleting every MinIO pod until the cluster serves writes again."""
+    hpa_scale_out_max_s: float = 240.0
+    """Seconds from load start until the gateway HPA adds replicas (metrics-server
+    resolution 15 s, HPA sync 15 s, pod start)."""
+    hpa_scale_in_max_s: float = 420.0
+    """Seconds from load stop until the HPA is back at its minimum (stabilisation
+    window plus scale-down policy periods of values-kind.yaml)."""
+    error_ratio_max: float = 0.02
+    """Share of requests that may fail under load without faults (0-1)."""
+    p95_latency_max_ms: float = 2000.0
+    """95th percentile latency under load without faults, on a 2-core machine."""
+
+    def to_dict(self) -> dict[str, float]:
+        return dataclasses.asdict(self)
+
+
+def load_slo(path: Path | None) -> Slo:
+    if path is None:
+        return Slo()
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise BadInputError(f"cannot read SLO file {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise BadInputError(f"SLO file {path} must be a mapping of SLO names to numbers")
+    known = {f.name for f in dataclasses.fields(Slo)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise BadInputError(f"SLO file {path}: unknown key(s) {unknown}; known: {sorted(known)}")
+    values: dict[str, float] = {}
+    for key, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise BadInputError(f"SLO file {path}: {key} must be a number >= 0, got {value!r}")
+        if key.endswith(("_min", "ratio_max")) and value > 1:
+            raise BadInputError(f"SLO file {path}: {key} is a ratio and must be <= 1, got {value}")
+        values[key] = float(value)
+    return Slo(**values)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    users: int
+    """Locust users for the fault scenarios."""
+    spawn_rate: float
+    steady_s: int
+    """Seconds of load before a fault, to have a baseline on the plots."""
+    fault_load_s: int
+    """Seconds of load in a fault scenario (covers the fault and the recovery)."""
+    hpa_users: int
+    """Locust users in the HPA scenario: enough to push the gateway over its CPU target."""
+    hpa_load_s: int
+    outage_s: int
+    """Seconds that servers stay down in the beyond-quorum scenarios."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+PROFILES = {
+    "quick": Profile(
+        "quick", users=8, spawn_rate=4, steady_s=15, fault_load_s=120, hpa_users=40, hpa_load_s=180, outage_s=30
+    ),
+    "standard": Profile(
+        "standard", users=16, spawn_rate=4, steady_s=30, fault_load_s=240, hpa_users=60, hpa_load_s=360, outage_s=60
+    ),
+}

@@ -1,0 +1,177 @@
+"""`up`, `down`, `status`: a kind cluster with the stack, from nothing to Ready.
+
+Phases (each timed into ``.chaosgate/<cluster>/timings.json``): images,
+cluster, load images, metrics-server, stack. A failure after the cluster was
+created deletes it again unless the caller asked to keep it, so a failed `up`
+leaves nothing half-deployed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from deployer import kind, metrics_server, stack
+from deployer.errors import BadInputError
+from deployer.kubectl import Helm, Kubectl
+from deployer.progress import TIMINGS, Timings, phase, say
+from deployer.wait import Deadline, Seen, wait_until
+
+IMAGE_MODES = ("auto", "pull", "build")
+# kind v0.30.0's default node image (its pkg/apis/config/defaults/image.go), used when images are pulled.
+KIND_NODE_IMAGE = "kindest/node:v1.34.0@sha256:7416a61b42b1662ca6ca89f02028ac133a309a2a30ba309614e8ec94d976dc5a"
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    cluster_name: str = "chaosgate"
+    workers: int = 2
+    images: str = "auto"
+    reuse: bool = False
+    keep_on_failure: bool = False
+    variant: str = "default"
+    namespace: str = "chaosgate"
+
+    def __post_init__(self) -> None:
+        if self.images not in IMAGE_MODES:
+            raise BadInputError(f"--images must be one of {', '.join(IMAGE_MODES)}, got {self.images!r}")
+
+
+@dataclass
+class Environment:
+    """What a test or a person needs to reach the deployed stack."""
+
+    cluster_name: str
+    kubeconfig: Path
+    context: str
+    namespace: str
+    nodes: list[str]
+    urls: dict[str, str] = field(default_factory=dict)
+    images: dict[str, str] = field(default_factory=dict)
+
+    def kubectl(self) -> Kubectl:
+        return Kubectl.for_cluster(self.kubeconfig, self.context)
+
+    def helm(self) -> Helm:
+        return Helm.for_cluster(self.kubeconfig, self.context)
+
+
+def host_urls() -> dict[str, str]:
+    return {name: f"http://127.0.0.1:{port}" for name, port in kind.HOST_PORTS.items()}
+
+
+def resolve_images(mode: str) -> tuple[str, dict[str, str]]:
+    """The node image and the stack's images, pulled or built as ``mode`` says."""
+    from deployer.images import stack as stack_images  # noqa: PLC0415 (heavy, only for `up`)
+
+    effective = mode
+    if mode == "auto":
+        effective = "pull" if stack_images.registry_reachable() else "build"
+        say(f"images: auto -> {effective}")
+    images = stack_images.ensure_stack_images(effective)
+    if effective == "pull":
+        return KIND_NODE_IMAGE, images
+    from deployer.images.nodeimage import build_node_image  # noqa: PLC0415
+
+    return build_node_image().ref, images
+
+
+def wait_nodes_ready(kubectl: Kubectl, expected: int, timeout: float = 300) -> None:
+    def ready() -> Seen:
+        nodes = kubectl.json(["get", "nodes"])["items"]
+        ready = [
+            n["metadata"]["name"]
+            for n in nodes
+            if any(c["type"] == "Ready" and c["status"] == "True" for c in n["status"].get("conditions", []))
+        ]
+        return Seen(len(ready) == expected, f"{len(ready)}/{expected} nodes Ready")
+
+    with phase(f"wait for {expected} nodes Ready"):
+        wait_until(ready, what="every node Ready", timeout=Deadline(timeout), interval=2.0)
+
+
+def up(opts: UpOptions, timings: Timings = TIMINGS) -> Environment:
+    """Cluster and stack, Ready. On failure, deletes the cluster it created."""
+    cluster, env = create_cluster(opts, timings)
+    try:
+        deploy_stack(env, opts.variant, timings)
+    except BaseException:
+        if not opts.keep_on_failure:
+            say("up failed: deleting the cluster (keep it with --keep-on-failure)")
+            cluster.delete()
+        raise
+    finally:
+        timings.write(cluster.kubeconfig.parent / "timings.json")
+    (cluster.kubeconfig.parent / "environment.json").write_text(json.dumps(asdict(env), default=str, indent=2))
+    return env
+
+
+def create_cluster(opts: UpOptions, timings: Timings = TIMINGS) -> tuple[kind.KindCluster, Environment]:
+    """Images, the kind cluster, images loaded, metrics-server serving; no stack yet."""
+    with phase("images", timings):
+        node_image, images = resolve_images(opts.images)
+    cluster = kind.KindCluster(opts.cluster_name, node_image, opts.workers)
+    created = cluster.create(reuse=opts.reuse)
+    try:
+        nodes = cluster.nodes()
+        env = Environment(
+            cluster.name, cluster.kubeconfig, cluster.context, opts.namespace, nodes, host_urls(), dict(images)
+        )
+        kubectl = env.kubectl()
+        wait_nodes_ready(kubectl, len(nodes))
+        with phase("load images into the nodes", timings):
+            cluster.load_images(sorted(set(images.values())))
+        with phase("metrics-server", timings):
+            metrics_server.install(kubectl, images["metrics-server"])
+    except BaseException:
+        if created and not opts.keep_on_failure:
+            say("cluster setup failed: deleting the cluster it created")
+            cluster.delete()
+        raise
+    return cluster, env
+
+
+def deploy_stack(env: Environment, variant: str, timings: Timings = TIMINGS) -> stack.StackSpec:
+    spec = stack.StackSpec(namespace=env.namespace, variant=variant, set_values=stack_image_values(env.images))
+    with phase(f"stack ({variant})", timings):
+        stack.install(env.kubectl(), env.helm(), spec)
+    return spec
+
+
+def stack_image_values(images: dict[str, str]) -> dict[str, str]:
+    """--set-string overrides pointing the charts at the chosen images."""
+    values: dict[str, str] = {}
+    for component, prefix in (("minio", "minio"), ("gateway", "app"), ("prometheus", "monitoring")):
+        repository, _, tag = images[component].rpartition(":")
+        values[f"{prefix}.image.repository"] = repository
+        values[f"{prefix}.image.tag"] = tag
+    return values
+
+
+def down(cluster_name: str) -> bool:
+    """Delete the cluster if it exists; True when something was deleted."""
+    cluster = kind.KindCluster(cluster_name, node_image="")
+    if not cluster.exists():
+        say(f"no kind cluster {cluster_name}: nothing to delete")
+        return False
+    cluster.delete()
+    return True
+
+
+def status(cluster_name: str, namespace: str = "chaosgate") -> dict[str, object]:
+    cluster = kind.KindCluster(cluster_name, node_image="")
+    if not cluster.exists():
+        return {"cluster": cluster_name, "exists": False}
+    cluster.create(reuse=True)  # only exports the kubeconfig when it exists
+    kubectl = Kubectl.for_cluster(cluster.kubeconfig, cluster.context)
+    pods = kubectl.json(["get", "pods", "--namespace", namespace])["items"]
+    return {
+        "cluster": cluster_name,
+        "exists": True,
+        "kubeconfig": str(cluster.kubeconfig),
+        "nodes": cluster.nodes(),
+        "stack": str(stack.stack_ready(kubectl, namespace)),
+        "pods": {p["metadata"]["name"]: p["status"].get("phase") for p in pods},
+        "urls": host_urls(),
+    }

@@ -1,0 +1,106 @@
+"""Cluster and stack lifecycle for the chaos tier: existing clusters, the
+stack in the variant a scenario needs, and the leak audit at the end."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from chaos import faults
+from chaos.clients import Credentials
+from chaos.kube import connect
+from chaos.settings import Settings
+from chaos.timeline import Timeline
+from deployer import kind, stack
+from deployer.errors import BadInputError, InfraError
+from deployer.up import Environment, deploy_stack, host_urls
+from loadtests import runner
+from scenarios.harness import Stack, require_healthy
+
+# Servers x drives per variant (charts/stack/values-kind.yaml and values-<variant>.yaml).
+TOPOLOGY = {"default": (4, 4), "ephemeral": (4, 4), "unsafe-app": (4, 4), "two-pools": (8, 8)}
+
+
+def existing(settings: Settings) -> Environment:
+    """An existing cluster: the user's kubeconfig, only an allowed context
+    (Settings checked that), and the stack's NodePorts reached through
+    ``CHAOSGATE_MINIO_URL`` / ``CHAOSGATE_GATEWAY_URL`` or loopback."""
+    kubeconfig = Path(os.environ.get("KUBECONFIG", str(Path.home() / ".kube" / "config"))).expanduser()
+    if not kubeconfig.is_file():
+        raise BadInputError(f"--cluster existing: kubeconfig {kubeconfig} does not exist (set KUBECONFIG)")
+    urls = host_urls()
+    urls["minio"] = os.environ.get("CHAOSGATE_MINIO_URL", urls["minio"])
+    urls["gateway"] = os.environ.get("CHAOSGATE_GATEWAY_URL", urls["gateway"])
+    return Environment(
+        cluster_name=settings.kube_context,
+        kubeconfig=kubeconfig,
+        context=settings.kube_context,
+        namespace="chaosgate",
+        nodes=[],
+        urls=urls,
+        images={},
+    )
+
+
+class StackManager:
+    """Deploys the stack variant each scenario asks for, one at a time.
+
+    Variants share the fixed NodePorts, so switching variants removes the
+    previous stack (namespace and volumes) first; scenarios are ordered so
+    each variant is installed once."""
+
+    def __init__(self, env: Environment, timeline: Timeline, run_dir: Path) -> None:
+        self.env = env
+        self.timeline = timeline
+        self.run_dir = run_dir
+        self.variant: str | None = None
+        self.current: Stack | None = None
+
+    def ensure(self, variant: str) -> Stack:
+        if variant not in TOPOLOGY:
+            raise BadInputError(f"unknown stack variant {variant!r}; known: {', '.join(TOPOLOGY)}")
+        if self.variant != variant or self.current is None:
+            self.remove()
+            with self.timeline.span("phase.stack", variant=variant):
+                try:
+                    deploy_stack(self.env, variant)
+                except InfraError:
+                    stack.describe_failure(self.env.kubectl(), self.env.namespace, self.run_dir / f"failed-{variant}")
+                    raise
+            self.variant = variant
+            self.current = self._connect(variant)
+        require_healthy(self.current)
+        return self.current
+
+    def _connect(self, variant: str) -> Stack:
+        user, password = stack.credentials(self.env.kubectl(), self.env.namespace)
+        servers, drives = TOPOLOGY[variant]
+        return Stack(
+            env=self.env,
+            kube=connect(self.env.kubeconfig, self.env.context),
+            credentials=Credentials(user, password),
+            variant=variant,
+            servers=servers,
+            drives=drives,
+        )
+
+    def remove(self) -> None:
+        if self.variant is None:
+            return
+        with self.timeline.span("phase.stack-remove", variant=self.variant):
+            stack.uninstall(self.env.kubectl(), self.env.helm(), stack.StackSpec(namespace=self.env.namespace))
+        self.variant = None
+        self.current = None
+
+
+def leak_audit(settings: Settings) -> dict[str, Any]:
+    """What a run must not leave behind: Locust processes, stopped nodes, a cluster."""
+    leftovers = kind.leftover_clusters() if settings.cluster == "kind" else []
+    audit: dict[str, Any] = {
+        "locust_running": sum(1 for r in runner.RUNNING if r.running()),
+        "nodes_left_stopped": sorted(faults.STOPPED_NODES),
+        "cluster_left": settings.cluster_name in leftovers and not settings.keep_cluster,
+    }
+    audit["clean"] = not (audit["locust_running"] or audit["nodes_left_stopped"] or audit["cluster_left"])
+    return audit

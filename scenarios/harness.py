@@ -1,0 +1,303 @@
+"""What every scenario does, so each scenario file reads like its runbook.
+
+A ``ScenarioRun`` ties one scenario to the run: its slice of the timeline, the
+sampler (MinIO, pods, HPA, Locust once a second), Locust writing into the
+scenario's ledger folder, fault windows, recovery measurements, and the
+read-back of every acknowledged write at the end.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from minio.error import S3Error
+
+from chaos import faults, ledger
+from chaos.clients import Credentials, http_pool, s3_client
+from chaos.kube import Kube
+from chaos.minio_health import observe_rejoined
+from chaos.observe import Sampler
+from chaos.slo import Profile, Slo
+from chaos.sources import hpa_source, minio_source, pods_source
+from chaos.timeline import Timeline, read
+from chaos.verdict import ScenarioResult
+from deployer.errors import InfraError, WaitTimeout
+from deployer.up import Environment
+from deployer.wait import Deadline, Seen, wait_until
+from loadtests.runner import LoadPlan, LocustRun, read_history
+
+MINIO_SELECTOR = "app.kubernetes.io/name=minio"
+APP_SELECTOR = "app.kubernetes.io/name=gateway"
+HPA_NAME = "gateway"
+BUCKET = "chaosgate"  # the gateway's default bucket (app/gateway/config.py)
+
+
+@dataclass
+class Stack:
+    """The deployed stack as the scenarios see it."""
+
+    env: Environment
+    kube: Kube
+    credentials: Credentials = field(repr=False)
+    variant: str
+    servers: int
+    drives: int
+
+    @property
+    def minio_url(self) -> str:
+        return self.env.urls["minio"]
+
+    @property
+    def gateway_url(self) -> str:
+        return self.env.urls["gateway"]
+
+    @property
+    def namespace(self) -> str:
+        return self.env.namespace
+
+
+class ScenarioRun:
+    def __init__(
+        self, stack: Stack, timeline: Timeline, result: ScenarioResult, run_dir: Path, profile: Profile, slo: Slo
+    ) -> None:
+        self.stack = stack
+        self.timeline = timeline
+        self.result = result
+        self.profile = profile
+        self.slo = slo
+        self.dir = run_dir / result.name
+        self.ledger_dir = self.dir / "ledger"
+        self.ledger_dir.mkdir(parents=True, exist_ok=True)
+        self.locust: LocustRun | None = None
+        self.sampler: Sampler | None = None
+
+    # -- load ------------------------------------------------------------
+
+    def start_load(self, users: int, seconds: int, locustfile: str = "app") -> LocustRun:
+        host = self.stack.gateway_url if locustfile == "app" else self.stack.minio_url
+        env = {
+            "CHAOSGATE_LEDGER_DIR": str(self.ledger_dir),
+            "CHAOSGATE_RUN_ID": self.result.name,
+        }
+        if locustfile == "s3":
+            env.update(
+                CHAOSGATE_S3_ACCESS_KEY=self.stack.credentials.access_key,
+                CHAOSGATE_S3_SECRET_KEY=self.stack.credentials.secret_key,
+                CHAOSGATE_S3_BUCKET=BUCKET,
+            )
+        plan = LoadPlan(users=users, spawn_rate=self.profile.spawn_rate, run_seconds=seconds)
+        self.locust = LocustRun(locustfile, host, plan, self.dir, env)
+        self.timeline.event("load.start", users=users, seconds=seconds, locustfile=locustfile)
+        self.locust.start()
+        return self.locust
+
+    def hold(self, seconds: float, why: str) -> None:
+        """Let the system run for a planned time (a baseline before a fault, an
+        outage of planned length). Not a wait for a condition: those use wait_until."""
+        self.timeline.event("hold", seconds=seconds, why=why)
+        time.sleep(seconds)
+
+    def wait_load(self) -> None:
+        if self.locust is not None:
+            self.locust.wait()
+            self.timeline.event("load.end", summary=self.locust.summary())
+
+    def _load_reading(self) -> Mapping[str, Any]:
+        if self.locust is None:
+            return {}
+        rows = self.locust.history()
+        if not rows:
+            return {}
+        last = rows[-1]
+        return {
+            "users": last.users,
+            "rps": last.rps,
+            "failures_per_s": last.failures_per_s,
+            "p50_ms": last.p50_ms,
+            "p95_ms": last.p95_ms,
+        }
+
+    # -- observation -----------------------------------------------------
+
+    @contextmanager
+    def observed(self) -> Iterator[ScenarioRun]:
+        """The scenario's window on the timeline, sampled once a second."""
+        self.timeline.scenario = self.result.name
+        self.result.t_start = self.timeline.now()
+        sources = {
+            "minio": minio_source(self.stack.minio_url, self.stack.credentials),
+            "pods": pods_source(self.stack.kube, self.stack.namespace, {"minio": MINIO_SELECTOR, "app": APP_SELECTOR}),
+            "hpa": hpa_source(self.stack.kube, self.stack.namespace, HPA_NAME),
+            "load": self._load_reading,
+        }
+        self.sampler = Sampler(self.timeline, sources).start()
+        try:
+            yield self
+        finally:
+            if self.locust is not None:
+                self.locust.stop()
+            reverted = faults.revert_all(self.stack.kube)
+            if reverted:
+                self.timeline.event("cleanup.reverted", targets=reverted)
+            self.sampler.stop()
+            self.result.t_end = self.timeline.now()
+
+    @contextmanager
+    def fault(self, name: str, **data: Any) -> Iterator[None]:
+        with self.timeline.span(f"fault.{name}", **data):
+            yield
+
+    def record_proof(self, proof: faults.Proof) -> faults.Proof:
+        self.result.proofs.append(proof.to_dict())
+        self.result.checks.append(f"fault {proof.fault} proven on {', '.join(proof.targets)}")
+        return proof
+
+    # -- measurements ----------------------------------------------------
+
+    def wait_rejoined(self, since_wall: float, timeout: float, *, required: bool = True) -> float | None:
+        """Seconds from ``since_wall`` until every server and drive is back and
+        nothing heals, seen on three polls in a row (the Service spreads the
+        polls over servers, and each must agree); None on timeout."""
+        streak = 0
+
+        def stable() -> Seen:
+            nonlocal streak
+            seen = observe_rejoined(
+                [self.stack.minio_url],
+                self.stack.credentials,
+                expected_servers=self.stack.servers,
+                expected_drives=self.stack.drives,
+            )
+            streak = streak + 1 if seen.ok else 0
+            return Seen(streak >= 3, str(seen))
+
+        try:
+            wait_until(stable, what="MinIO rejoined and healed", timeout=Deadline(timeout), interval=1.0)
+        except WaitTimeout as exc:
+            if required:
+                self.result.fail(f"MinIO did not rejoin and heal within {timeout:.0f}s: {exc.last_seen}")
+            return None
+        return round(time.time() - since_wall, 1)
+
+    def first_sample_after(
+        self, since_wall: float, section: str, predicate: Callable[[Mapping[str, Any]], bool]
+    ) -> float | None:
+        """Seconds from ``since_wall`` to the first sample whose ``section`` satisfies ``predicate``."""
+        for record in read(self.timeline.path):
+            if record.get("kind") != "sample" or record.get("scenario") != self.result.name:
+                continue
+            if record["wall"] >= since_wall and predicate(record.get(section) or {}):
+                return round(float(record["wall"]) - since_wall, 1)
+        return None
+
+    def max_sampled(self, section: str, key: str) -> float | None:
+        values = [
+            r[section][key]
+            for r in read(self.timeline.path)
+            if r.get("kind") == "sample"
+            and r.get("scenario") == self.result.name
+            and isinstance((r.get(section) or {}).get(key), int | float)
+        ]
+        return float(max(values)) if values else None
+
+    def first_ack_after(self, since_wall: float) -> float | None:
+        acks = [w.at for w in ledger.load(self.ledger_dir) if w.outcome == ledger.ACKED and w.at > since_wall]
+        return round(min(acks) - since_wall, 1) if acks else None
+
+    def read_availability(self, start_wall: float, end_wall: float) -> float | None:
+        """Share of GETs that succeeded between two wall-clock times, from Locust's history."""
+        if self.locust is None:
+            return None
+        rows = read_history(Path(f"{self.locust.prefix}_stats_history.csv"), name="GET /objects")
+        inside = [r for r in rows if start_wall <= r.at <= end_wall]
+        before = [r for r in rows if r.at < start_wall]
+        if not inside:
+            return None
+        base_req = before[-1].total_requests if before else 0
+        base_fail = before[-1].total_failures if before else 0
+        requests = inside[-1].total_requests - base_req
+        failures = inside[-1].total_failures - base_fail
+        return None if requests <= 0 else round(1 - failures / requests, 4)
+
+    def measure(
+        self, name: str, value: float | None, limit: float | None = None, *, unit: str = "s", floor: bool = False
+    ) -> None:
+        """Record a measurement. With ``limit`` it is also a check: at most
+        ``limit`` (times), or at least ``limit`` when ``floor`` (availability).
+        A value never observed fails the check."""
+        self.result.measurements[name] = value
+        if limit is None:
+            return
+        if value is None:
+            self.result.fail(f"{name}: never observed (limit {limit:g}{unit})")
+            return
+        ok = value >= limit if floor else value <= limit
+        good, bad = (">=", "<") if floor else ("<=", ">")
+        self.result.require(
+            ok, f"{name} = {value:g}{unit} {good} {limit:g}{unit}", f"{name} = {value:g}{unit} {bad} {limit:g}{unit}"
+        )
+
+    # -- the write ledger ------------------------------------------------
+
+    def check_ledger(self, *, expect_loss: bool = False) -> ledger.LedgerReport:
+        """Read back every acknowledged write straight from MinIO and classify it.
+
+        ``expect_loss`` is for negative controls: there the scenario passes only
+        when the checker finds the loss the known-bad stack must cause."""
+        client = s3_client(self.stack.minio_url, self.stack.credentials, http=http_pool(read=30))
+
+        def fetch(key: str) -> bytes | None:
+            try:
+                response = client.get_object(BUCKET, key)
+            except S3Error as exc:
+                if exc.code in ("NoSuchKey", "NoSuchBucket"):
+                    return None
+                raise
+            try:
+                return response.read()
+            finally:
+                response.close()
+                response.release_conn()
+
+        writes = ledger.load(self.ledger_dir)
+        with self.timeline.span("ledger.check", writes=len(writes)):
+            report = ledger.check(writes, fetch)
+        self.result.ledger = report.to_dict()
+        if report.acknowledged == 0:
+            self.result.inconclusive("no write was acknowledged: the load never reached the stack")
+        elif expect_loss:
+            self.result.require(
+                report.damaged > 0,
+                f"the checker caught the known-bad stack: {report.damaged} acknowledged writes lost or damaged",
+                "the checker found no loss on a stack that must lose data: the suite cannot be trusted",
+            )
+        else:
+            self.result.require(
+                report.damaged == 0,
+                f"all {report.acknowledged} acknowledged writes read back intact",
+                f"{report.lost} acknowledged writes lost, {report.damaged - report.lost} corrupted or stale "
+                f"(of {report.acknowledged})",
+            )
+        if report.unreadable:
+            self.result.inconclusive(f"{report.unreadable} acknowledged writes could not be read back")
+        return report
+
+
+def require_healthy(stack: Stack, timeout: float = 300.0) -> None:
+    """Pre-check: a scenario starts only on a fully healthy stack."""
+    try:
+        wait_until(
+            lambda: observe_rejoined(
+                [stack.minio_url], stack.credentials, expected_servers=stack.servers, expected_drives=stack.drives
+            ),
+            what="a healthy MinIO cluster before the scenario",
+            timeout=Deadline(timeout),
+            interval=2.0,
+        )
+    except WaitTimeout as exc:
+        raise InfraError(f"pre-check failed, the stack is not healthy: {exc}") from exc

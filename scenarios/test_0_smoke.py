@@ -1,0 +1,63 @@
+"""Smoke: the cluster and the stack are really up, before any fault.
+
+Nodes Ready, the metrics API answers (`kubectl top nodes`), MinIO reports
+every server online, an object written through the gateway is read back
+straight from MinIO, and the gateway's HPA sees a CPU metric.
+"""
+
+import hashlib
+import secrets
+
+import httpx
+import pytest
+
+from chaos.clients import s3_client
+from chaos.minio_health import admin_info
+from deployer.wait import Deadline, Seen, wait_until
+from scenarios.harness import BUCKET, HPA_NAME, Stack
+
+pytestmark = pytest.mark.smoke
+
+
+def test_nodes_ready_and_metrics_api_answers(stack: Stack):
+    kubectl = stack.env.kubectl()
+    nodes = kubectl.json(["get", "nodes"])["items"]
+    assert nodes, "the cluster has no nodes"
+    for node in nodes:
+        ready = [c for c in node["status"]["conditions"] if c["type"] == "Ready"]
+        assert ready and ready[0]["status"] == "True", node["metadata"]["name"]
+    top = kubectl.run(["top", "nodes", "--no-headers"], timeout=60)
+    assert len(top.strip().splitlines()) == len(nodes)
+
+
+def test_every_minio_server_is_online(stack: Stack):
+    info = admin_info(stack.minio_url, stack.credentials)
+    assert len(info.servers_online) == stack.servers, str(info)
+    assert len(info.drives_ok) == stack.drives, str(info)
+
+
+def test_object_written_through_the_gateway_reads_back_from_minio(stack: Stack):
+    body = secrets.token_bytes(2048)
+    key = f"smoke/{secrets.token_hex(8)}"
+    with httpx.Client(base_url=stack.gateway_url, timeout=10) as client:
+        put = client.put(f"/objects/{key}", content=body)
+    assert put.status_code == 200, put.text
+    assert put.headers["X-Object-Sha256"] == hashlib.sha256(body).hexdigest()
+    response = s3_client(stack.minio_url, stack.credentials).get_object(BUCKET, key)
+    try:
+        assert response.read() == body
+    finally:
+        response.close()
+        response.release_conn()
+
+
+def test_gateway_hpa_reports_a_cpu_metric(stack: Stack):
+    def cpu_seen() -> Seen:
+        hpa = stack.kube.autoscaling.read_namespaced_horizontal_pod_autoscaler_status(HPA_NAME, stack.namespace)
+        for metric in hpa.status.current_metrics or []:
+            if metric.resource is not None and metric.resource.name == "cpu":
+                return Seen(metric.resource.current.average_utilization is not None, "cpu metric present")
+        return Seen(False, f"current metrics: {hpa.status.current_metrics}")
+
+    # metrics-server resolution (15 s) plus the HPA's sync period (15 s).
+    wait_until(cpu_seen, what="the gateway HPA to report CPU", timeout=Deadline(180), interval=5.0)

@@ -1,0 +1,55 @@
+"""Runbook: take 2 of 4 MinIO servers down, beyond write quorum.
+
+With 4 drives at EC:2, reads need 2 drives and writes need 3. With two servers
+gone, writes must fail cleanly (no acknowledgement for data that was not
+stored) while reads keep working; nothing acknowledged may be lost, and the
+cluster must recover fully once the servers are back.
+"""
+
+import time
+
+import pytest
+
+from chaos import faults, ledger
+from loadtests.runner import wait_for_first_row
+from scenarios.harness import ScenarioRun
+
+pytestmark = [pytest.mark.chaos, pytest.mark.scenario("beyond-write-quorum", title="2 of 4 MinIO servers down")]
+
+STATEFULSET = "minio-pool0"
+
+
+def test_beyond_write_quorum(scenario: ScenarioRun) -> None:
+    profile, slo, stack = scenario.profile, scenario.slo, scenario.stack
+    load = scenario.start_load(profile.users, profile.fault_load_s)
+    wait_for_first_row(load)
+    scenario.hold(profile.steady_s, "baseline before the fault")
+
+    with scenario.fault("two-servers-down", statefulset=STATEFULSET):
+        t0 = time.time()
+        scenario.record_proof(faults.take_down_servers(stack.kube, stack.namespace, STATEFULSET, 2))
+        down_at = time.time()
+        scenario.hold(profile.outage_s, "outage beyond write quorum")
+        up_at = time.time()
+        scenario.record_proof(faults.restore_servers(stack.kube, stack.namespace, STATEFULSET))
+    healed = scenario.wait_rejoined(up_at, slo.healed_max_s)
+
+    # MinIO needs a moment to notice the servers are gone; judge the second half.
+    judged_from = down_at + profile.outage_s / 2
+    acked_in_outage = [
+        w for w in ledger.load(scenario.ledger_dir) if w.outcome == ledger.ACKED and judged_from <= w.at <= up_at
+    ]
+    scenario.measure("acks_while_without_write_quorum", len(acked_in_outage), unit="")
+    scenario.measure(
+        "read_availability_without_write_quorum",
+        scenario.read_availability(judged_from, up_at),
+        slo.read_availability_min,
+        unit="",
+        floor=True,
+    )
+    scenario.measure("time_to_healed_after_restore_s", healed, slo.healed_max_s)
+    scenario.measure("time_to_first_ack_after_restore_s", scenario.first_ack_after(up_at), slo.rejoin_max_s)
+    scenario.measure("outage_s", round(up_at - t0, 1))
+
+    scenario.wait_load()
+    scenario.check_ledger()
