@@ -56,7 +56,7 @@ class Settings:
     keep_cluster: bool = option("--keep-cluster", "Keep the kind cluster after the run (for debugging).", default=False)
     reuse_cluster: bool = option(
         "--reuse-cluster",
-        "Reuse a kind cluster of the same name if it exists instead of recreating it (saves ~1 min).",
+        "Reuse a kind cluster of the same name if it exists instead of recreating it.",
         default=False,
     )
     images: str = option(
@@ -77,7 +77,7 @@ class Settings:
     )
     profile: str = option(
         "--profile",
-        "Scenario sizes and durations: quick (CI, about 15 minutes) or standard (longer load, more faults).",
+        "Scenario sizes and durations: quick (CI-sized load and outages) or standard (twice the load, longer outages).",
         default="quick",
     )
     slo_file: Path | None = option(
