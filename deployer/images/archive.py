@@ -45,9 +45,7 @@ class Entry:
             raise InfraError(f"layer entry {self.path!r} must be an absolute path inside the image")
         kinds = [self.source is not None, self.data is not None, bool(self.symlink_to), self.is_dir]
         if sum(kinds) != 1:
-            raise InfraError(
-                f"layer entry {self.path!r} needs exactly one of source, data, symlink_to, is_dir"
-            )
+            raise InfraError(f"layer entry {self.path!r} needs exactly one of source, data, symlink_to, is_dir")
 
     @property
     def name(self) -> str:

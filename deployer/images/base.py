@@ -99,9 +99,7 @@ def docker_ready() -> None:
     try:
         procs.run(["docker", "version", "--format", "{{.Server.Version}}"], timeout=30)
     except InfraError as exc:
-        raise BadInputError(
-            f"Docker is not answering ({exc}); start it, e.g. `python -m deployer host-setup`"
-        ) from exc
+        raise BadInputError(f"Docker is not answering ({exc}); start it, e.g. `python -m deployer host-setup`") from exc
 
 
 def image_exists(ref: str) -> bool:

@@ -79,8 +79,7 @@ def check_pins(refs: Mapping[str, str], kubernetes_version: str, pause_tag: str)
     if wrong:
         raise InfraError(
             "the pinned component versions do not match Kubernetes "
-            f"{kubernetes_version}'s kubeadm; update the pins in deployer/images/gobuilds.py:\n"
-            + "\n".join(wrong)
+            f"{kubernetes_version}'s kubeadm; update the pins in deployer/images/gobuilds.py:\n" + "\n".join(wrong)
         )
 
 

@@ -197,9 +197,7 @@ def render_ldflags(component: GoComponent, stamps: Stamps) -> str:
     return " ".join([*flags, "-s", "-w"])
 
 
-def stamps_from_info(
-    version: str, info: Mapping[str, object], commit_info: Mapping[str, object] | None
-) -> Stamps:
+def stamps_from_info(version: str, info: Mapping[str, object], commit_info: Mapping[str, object] | None) -> Stamps:
     """Version stamps from the proxy's .info of the module (and of the module that
     records the tag's commit, when that is another one)."""
     origin = (commit_info or info).get("Origin")
@@ -256,9 +254,7 @@ def build_component(component: GoComponent) -> dict[str, Path]:
         downloaded = golang.download_module(toolchain, component.module, component.version)
         upstream = golang.read_gomod(toolchain, Path(downloaded["GoMod"]))
         golang.require_go_at_least(toolchain, str(upstream["Go"]), what)
-        module_dir = golang.prepare_wrapper(
-            toolchain, root / "module", wrapper_gomod(component, upstream), what
-        )
+        module_dir = golang.prepare_wrapper(toolchain, root / "module", wrapper_gomod(component, upstream), what)
         stamps = _stamps(toolchain, component, Path(downloaded["Info"]))
         ldflags = render_ldflags(component, stamps)
         bin_dir.mkdir(parents=True, exist_ok=True)
@@ -270,9 +266,7 @@ def build_component(component: GoComponent) -> dict[str, Path]:
                 args = ["build", "-trimpath", f"-ldflags={ldflags}", "-o", str(tmp)]
                 if component.tags:
                     args.append(f"-tags={','.join(component.tags)}")
-                golang.go(
-                    toolchain, [*args, package], cwd=module_dir, timeout=golang.BUILD_TIMEOUT_S, env=env
-                )
+                golang.go(toolchain, [*args, package], cwd=module_dir, timeout=golang.BUILD_TIMEOUT_S, env=env)
                 tmp.replace(bin_dir / name)
         stamp.write_text(component.spec_hash() + "\n")
     return result
@@ -306,6 +300,5 @@ def _check_cgo(component: GoComponent) -> None:
     if missing:
         raise BadInputError(
             f"building {component.name} needs a C toolchain and {', '.join(component.cgo_pkgconfig)} "
-            f"(missing: {', '.join(missing)}); on Debian: apt-get install "
-            + " ".join(component.debian_dev_packages)
+            f"(missing: {', '.join(missing)}); on Debian: apt-get install " + " ".join(component.debian_dev_packages)
         )

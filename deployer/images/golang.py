@@ -159,9 +159,7 @@ class Replace:
         return f"{old} => {new}"
 
 
-def versioned_replaces(
-    upstream: Mapping[str, Any], local_version: Callable[[str, str], str | None]
-) -> list[Replace]:
+def versioned_replaces(upstream: Mapping[str, Any], local_version: Callable[[str, str], str | None]) -> list[Replace]:
     """Turn an upstream go.mod's replaces into ones that work from outside its repo.
 
     ``local_version(module, local_path)`` decides each replace that points at a

@@ -65,9 +65,7 @@ def node_facts(source_dir: Path) -> KindNodeFacts:
             sandbox_image=sandbox_image(config),
         )
     except KeyError as exc:
-        raise InfraError(
-            f"kind's source at {source_dir} no longer defines {exc}; update deployer/images"
-        ) from exc
+        raise InfraError(f"kind's source at {source_dir} no longer defines {exc}; update deployer/images") from exc
 
 
 def sandbox_image(containerd_config: str) -> str:

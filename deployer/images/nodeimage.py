@@ -50,10 +50,17 @@ exit 1
 """Start containerd in the build container and wait up to a minute for its socket
 (kind's imageimporter does the same)."""
 
-CONTAINERD_STOP = """pkill containerd || true
-for i in $(seq 1 30); do pgrep -x containerd > /dev/null || exit 0; sleep 1; done
+CONTAINERD_STOP = """pkill -x containerd || true
+for i in $(seq 1 30); do
+  ps -C containerd -o stat= | grep -qv '^Z' || exit 0
+  sleep 1
+done
+echo "containerd did not stop" >&2
 exit 1
 """
+"""Stop containerd so its database is closed before the commit. The build
+container's PID 1 is ``sleep``, which never reaps, so the stopped daemon stays
+a zombie: only live processes count."""
 
 
 @dataclass(frozen=True)

@@ -50,9 +50,7 @@ def build_pause(kubernetes_source: Path, kubernetes_version: str) -> tuple[Path,
     if golang.binary_reports_version(binary, ["-v"], f"v{tag}-{kubernetes_version}"):
         return binary, tag
     if shutil.which("gcc") is None:
-        raise BadInputError(
-            "compiling pause needs gcc and static libc; on Debian: apt-get install gcc libc6-dev"
-        )
+        raise BadInputError("compiling pause needs gcc and static libc; on Debian: apt-get install gcc libc6-dev")
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = out_dir / ".pause.tmp"
     source = kubernetes_source / "build" / "pause" / "linux" / "pause.c"

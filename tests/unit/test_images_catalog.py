@@ -44,9 +44,7 @@ def test_pins_match_kubeadm_v1_34_4() -> None:
 
 
 def test_pin_mismatch_names_every_wrong_component() -> None:
-    newer = KUBEADM_V1_34_4.replace("etcd:3.6.5-0", "etcd:3.6.6-0").replace(
-        "coredns:v1.12.1", "coredns:v1.13.0"
-    )
+    newer = KUBEADM_V1_34_4.replace("etcd:3.6.5-0", "etcd:3.6.6-0").replace("coredns:v1.12.1", "coredns:v1.13.0")
     with pytest.raises(InfraError) as info:
         catalog.check_pins(catalog.parse_image_list(newer), "v1.34.4", "3.10.1")
     message = str(info.value)
@@ -86,9 +84,7 @@ def test_plan_covers_every_image_a_node_needs(tmp_path: Path) -> None:
     assert {cni.SCRIPT_PATH, cni.KUBECTL_PATH, iptables.WRAPPER_PATH} <= {e.path for e in routes.entries}
     proxy = {e.path: e for e in by_ref["registry.k8s.io/kube-proxy:v1.34.4"].entries}
     assert proxy["/etc/alternatives/iptables-restore"].symlink_to == iptables.WRAPPER_PATH
-    assert iptables.WRAPPER_PATH not in {
-        e.path for e in by_ref["registry.k8s.io/kube-apiserver:v1.34.4"].entries
-    }
+    assert iptables.WRAPPER_PATH not in {e.path for e in by_ref["registry.k8s.io/kube-apiserver:v1.34.4"].entries}
     assert by_ref[STORAGE[1]].entries == [] and by_ref[STORAGE[1]].on_rootfs
     assert by_ref["registry.k8s.io/etcd:3.6.5-0"].source == "go.etcd.io/etcd/server/v3@v3.6.5"
 

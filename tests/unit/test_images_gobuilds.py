@@ -48,9 +48,7 @@ def test_without_sibling_prefix_every_local_replace_is_dropped() -> None:
 
 def test_ldflags_fill_the_stamps_and_strip() -> None:
     stamps = gobuilds.Stamps("v3.6.5", "a0614505aff9b8ff469e9c59c2d979a5936d13f4", "2025-09-19T19:32:08Z")
-    assert gobuilds.render_ldflags(gobuilds.ETCD, stamps) == (
-        "-X=go.etcd.io/etcd/api/v3/version.GitSHA=a061450 -s -w"
-    )
+    assert gobuilds.render_ldflags(gobuilds.ETCD, stamps) == ("-X=go.etcd.io/etcd/api/v3/version.GitSHA=a061450 -s -w")
     runc = gobuilds.render_ldflags(gobuilds.RUNC, gobuilds.Stamps("v1.3.0", "", "2025-01-01T00:00:00Z"))
     assert runc == "-X=main.gitCommit= -X=main.version=1.3.0 -s -w"
 
@@ -76,9 +74,7 @@ def test_spec_hash_follows_the_pin() -> None:
     assert gobuilds.COREDNS.spec_hash() == dataclasses.replace(gobuilds.COREDNS).spec_hash()
 
 
-@pytest.mark.parametrize(
-    "component", [*gobuilds.NODE_COMPONENTS, *gobuilds.IMAGE_COMPONENTS], ids=lambda c: c.name
-)
+@pytest.mark.parametrize("component", [*gobuilds.NODE_COMPONENTS, *gobuilds.IMAGE_COMPONENTS], ids=lambda c: c.name)
 def test_pins_are_well_formed(component: gobuilds.GoComponent) -> None:
     assert re.fullmatch(r"v\d+\.\d+\.\d+", component.version)
     assert component.binaries

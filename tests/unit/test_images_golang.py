@@ -26,9 +26,7 @@ def test_parse_go_version(text: str, expected: tuple[int, int, int] | None) -> N
 def test_old_toolchain_is_bad_input_that_names_the_needed_version() -> None:
     old = golang.GoToolchain(Path("/opt/go/bin/go"), (1, 23, 4))
     golang.require_go_at_least(old, "1.23.0", "thing")
-    with pytest.raises(
-        BadInputError, match=r"thing needs Go 1\.24\.0 or newer but /opt/go/bin/go is go1\.23\.4"
-    ):
+    with pytest.raises(BadInputError, match=r"thing needs Go 1\.24\.0 or newer but /opt/go/bin/go is go1\.23\.4"):
         golang.require_go_at_least(old, "1.24.0", "thing")
 
 

@@ -55,9 +55,7 @@ def test_reads_plain_raw_and_concatenated_constants() -> None:
 
 def test_names_from_other_files_resolve() -> None:
     source = "const manifest = `image: ` + kindnetdImage + `\n`\n"
-    assert kindsource.go_string_constants(source, known={"kindnetdImage": "k:v"}) == {
-        "manifest": "image: k:v\n"
-    }
+    assert kindsource.go_string_constants(source, known={"kindnetdImage": "k:v"}) == {"manifest": "image: k:v\n"}
     # unknown names are skipped rather than guessed
     assert kindsource.go_string_constants(source) == {}
 
@@ -76,9 +74,7 @@ def test_sandbox_image_from_containerd_config() -> None:
 def _fake_kind(tmp_path: Path) -> Path:
     nodeimage = tmp_path / "pkg" / "build" / "nodeimage"
     nodeimage.mkdir(parents=True)
-    (nodeimage / "const.go").write_text(
-        'package nodeimage\nconst (\n\tdefaultCNIManifestLocation = "/kind/x"\n)\n'
-    )
+    (nodeimage / "const.go").write_text('package nodeimage\nconst (\n\tdefaultCNIManifestLocation = "/kind/x"\n)\n')
     (nodeimage / "const_cni.go").write_text(
         'package nodeimage\nconst kindnetdImage = "docker.io/kindest/kindnetd:v1"\n'
         "const defaultCNIManifest = `image: ` + kindnetdImage + `\n`\n"
