@@ -84,7 +84,7 @@ def _http_status(container: str, url: str) -> Seen:
 
 def test_every_component_is_tagged_and_labelled(images: dict[str, str]) -> None:
     assert list(images) == ["minio", "prometheus", "metrics-server", "gateway"]
-    assert images["minio"] == "chaosgate/minio:RELEASE.2025-10-15T17-29-55Z"
+    assert images["minio"] == "chaosgate/minio:DEVELOPMENT.2026-02-12T20-18-48Z"
     for ref in images.values():
         labels = layered.docker_labels(ref)
         assert labels and labels.get(layered.CONTENT_KEY_LABEL), ref

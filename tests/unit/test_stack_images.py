@@ -51,7 +51,7 @@ def rootfs_tar(tmp_path: Path) -> Path:
 
 
 def test_chart_defaults_are_the_tags_built() -> None:
-    assert stackpins.chart_image("minio") == "chaosgate/minio:RELEASE.2025-10-15T17-29-55Z"
+    assert stackpins.chart_image("minio") == "chaosgate/minio:DEVELOPMENT.2026-02-12T20-18-48Z"
     assert stackpins.chart_image("monitoring") == f"chaosgate/prometheus:{stackpins.PROMETHEUS_RELEASE}"
     app_version = pyapp.app_version((ROOT / "app/pyproject.toml").read_text())
     assert stackpins.chart_image("app") == f"chaosgate/gateway:{app_version}"
@@ -143,7 +143,7 @@ def test_qualified(ref: str, full: str) -> None:
 
 def _minio(rootfs_tar: Path, binary: Path) -> layered.LayeredImage:
     return stack.minio_image(
-        "chaosgate/minio:RELEASE.2025-10-15T17-29-55Z",
+        "chaosgate/minio:DEVELOPMENT.2026-02-12T20-18-48Z",
         binary=binary,
         version="DEVELOPMENT.2026-02-12T20-18-48Z",
         built_from="github.com/minio/minio@v0.0.0-20260212201848-7aac2a2c5b7c",
@@ -192,7 +192,7 @@ def test_archive_carries_the_content_key(tmp_path: Path, rootfs_tar: Path) -> No
     work = tmp_path / "work"
     work.mkdir()
     out = layered.write_archive(image, image.key(), work)
-    assert archive.archive_tags(out) == ["docker.io/chaosgate/minio:RELEASE.2025-10-15T17-29-55Z"]
+    assert archive.archive_tags(out) == ["docker.io/chaosgate/minio:DEVELOPMENT.2026-02-12T20-18-48Z"]
     with tarfile.open(out) as tar:
         manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
         config = json.loads(tar.extractfile(manifest[0]["Config"]).read())  # type: ignore[union-attr]
