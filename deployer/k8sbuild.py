@@ -141,9 +141,7 @@ def version_dir(version: str) -> Path:
 def check_names(names: Sequence[str]) -> None:
     unknown = [n for n in names if n not in COMMANDS]
     if unknown:
-        raise BadInputError(
-            f"cannot build {', '.join(unknown)}: known Kubernetes binaries are {', '.join(COMMANDS)}"
-        )
+        raise BadInputError(f"cannot build {', '.join(unknown)}: known Kubernetes binaries are {', '.join(COMMANDS)}")
 
 
 def build_kubernetes(names: Sequence[str], version: str = PIN) -> dict[str, Path]:
@@ -169,9 +167,7 @@ def build_kubernetes(names: Sequence[str], version: str = PIN) -> dict[str, Path
         module_dir = prepare_module(toolchain, parsed)
         build_date = golang.module_time(_info_file(parsed))
         for name in missing:
-            _build_one(
-                toolchain, module_dir, bin_dir=bin_dir, name=name, version=parsed, build_date=build_date
-            )
+            _build_one(toolchain, module_dir, bin_dir=bin_dir, name=name, version=parsed, build_date=build_date)
     return result
 
 
@@ -222,8 +218,7 @@ def _build_one(
             raise InfraError(f"built {name} but it does not report {version.git_version}; see {tmp}")
         tmp.replace(target)
     say(
-        f"{name} {version.git_version}: {target} ({target.stat().st_size >> 20} MiB, "
-        f"{time.monotonic() - started:.0f}s)"
+        f"{name} {version.git_version}: {target} ({target.stat().st_size >> 20} MiB, {time.monotonic() - started:.0f}s)"
     )
 
 

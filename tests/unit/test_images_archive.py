@@ -89,9 +89,7 @@ def test_fully_qualified_references_pass(reference: str) -> None:
     archive.check_reference(reference)
 
 
-@pytest.mark.parametrize(
-    "reference", ["pause:3.10", "kindest/kindnetd:v1", "registry.k8s.io/pause", "x.io/a:b/c"]
-)
+@pytest.mark.parametrize("reference", ["pause:3.10", "kindest/kindnetd:v1", "registry.k8s.io/pause", "x.io/a:b/c"])
 def test_references_containerd_would_rename_fail(reference: str) -> None:
     with pytest.raises(InfraError):
         archive.check_reference(reference)

@@ -128,9 +128,7 @@ def test_present_binaries_with_the_right_version_are_reused_without_go(
     assert got == {"kubectl": bin_dir / "kubectl", "kubelet": bin_dir / "kubelet"}
 
 
-def test_a_binary_reporting_another_version_is_rebuilt(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_binary_reporting_another_version_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHAOSGATE_CACHE", str(tmp_path))
     monkeypatch.setenv(golang.GO_ENV_VAR, str(tmp_path / "no-go"))
     _fake_binary(tmp_path / "k8s" / "v1.34.4" / "bin" / "kubectl", "Client Version: v1.34.3")
