@@ -103,8 +103,8 @@ def build_node_image(kubernetes_version: str = k8sbuild.PIN) -> NodeImage:
     specs = catalog.plan(refs, built, [facts.storage_provisioner_image, facts.storage_helper_image])
     out_dir = paths.cache_dir() / "images" / kubernetes_version
     images_tar = out_dir / "preloaded.tar"
-    with phase(f"write {len(specs)} preloaded images"):
-        preloaded = catalog.write_images(specs, image_rootfs, out_dir / "layers", images_tar)
+    with phase(f"write {len(specs)} preloaded images"), tempfile.TemporaryDirectory(dir=paths.cache_dir()) as tmp:
+        preloaded = catalog.write_images(specs, image_rootfs, Path(tmp), images_tar)
     cni_manifest = cni.manifest()
     key = node_key(
         base_ref,
