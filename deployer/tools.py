@@ -27,6 +27,7 @@ from pathlib import Path
 
 from deployer import download, paths
 from deployer.errors import BadInputError, InfraError
+from deployer.images import golang
 from deployer.pins import PINS, ToolPin
 from deployer.procs import run
 from deployer.progress import phase, say
@@ -167,12 +168,7 @@ def _build(pin: ToolPin) -> ResolvedTool:
 
 def _go_install(pin: ToolPin, target: Path) -> None:
     assert pin.build is not None
-    go = shutil.which("go")
-    if go is None:
-        raise InfraError(
-            f"cannot build {pin.name} from source: no Go toolchain on PATH. "
-            "Install Go (1.24 or newer), or provide the binary on PATH"
-        )
+    go = golang.find_go().path
     gobin = target.parent / "gobin"
     env = {**paths.go_env(), "GOBIN": str(gobin)}
     ldflags = " ".join(("-s", "-w", *pin.build.ldflags))
