@@ -37,7 +37,13 @@ def _cmd_tools(args: argparse.Namespace) -> int:
 def _cmd_host_setup(args: argparse.Namespace) -> int:
     from deployer.hostsetup import host_setup  # noqa: PLC0415 (only this command needs it)
 
-    changes = host_setup(dry_run=args.dry_run)
+    builds = args.builds == "yes"
+    if args.builds == "auto":
+        from deployer.images.upstream import registry_reachable  # noqa: PLC0415
+
+        # Images are built only where no registry answers (see `up --images auto`).
+        builds = not registry_reachable()
+    changes = host_setup(dry_run=args.dry_run, builds=builds)
     if not changes:
         print("host is ready: nothing to change")
     for change in changes:
@@ -105,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="install and start Docker, and fix privileged containers on hosts that lack capabilities",
     )
     p_host.add_argument("--dry-run", action="store_true", help="say what would change, change nothing")
+    p_host.add_argument(
+        "--builds",
+        choices=["no", "yes", "auto"],
+        default="no",
+        help="also install what building images from source needs (debootstrap, gcc); "
+        "auto: only when no container registry answers",
+    )
     p_host.set_defaults(func=_cmd_host_setup)
 
     for name, func, text in (

@@ -54,6 +54,9 @@ INOTIFY_MINIMUMS = {
 systemd, which watch many files; the kernel defaults run out with a few nodes."""
 
 APT_TIMEOUT = 1200.0
+# What building the kind node and stack images from source needs beyond Go:
+# debootstrap for root filesystems, gcc for pause, libseccomp for runc.
+BUILD_PACKAGES = ("debootstrap", "gcc", "libc6-dev", "libseccomp-dev", "pkg-config")
 """Seconds for ``apt-get install docker.io`` (about 60 MB of packages)."""
 DOCKERD_START_TIMEOUT = 120.0
 """Seconds until a fresh dockerd answers; it is a few seconds on an idle host,
@@ -143,16 +146,28 @@ def sysctl_conf_text(values: dict[str, int]) -> str:
 # ---- host steps -------------------------------------------------------------
 
 
-def host_setup(*, dry_run: bool = False) -> list[str]:
+def host_setup(*, dry_run: bool = False, builds: bool = False) -> list[str]:
     """Make this host ready for kind; return the changes made (or, with
-    ``dry_run``, the ones that would be made). Empty when nothing was needed."""
+    ``dry_run``, the ones that would be made). Empty when nothing was needed.
+
+    ``builds``: also the Debian packages that building images from source
+    needs (debootstrap, a C compiler and libseccomp for runc). Only root can
+    change anything; without root, a host that needs nothing passes and one
+    that needs something gets the list and the command to run."""
     if not dry_run and os.geteuid() != 0:
-        raise BadInputError(
-            "host-setup installs packages, writes /etc/docker and starts dockerd: run it as root "
-            "(or with --dry-run to see what it would do)"
-        )
+        needed = host_setup(dry_run=True, builds=builds)
+        if needed:
+            flag = " --builds yes" if builds else ""
+            raise BadInputError(
+                "this host needs changes only root can make:\n  "
+                + "\n  ".join(needed)
+                + f"\nrun: sudo python3 -m deployer host-setup{flag}"
+            )
+        return []
     changes: list[str] = []
     changes += _ensure_docker_installed(dry_run)
+    if builds:
+        changes += _ensure_build_packages(dry_run)
     changes += _ensure_runc_wrapper(dry_run)
     changes += _ensure_inotify(dry_run)
     changes += _ensure_dockerd(dry_run)
@@ -178,6 +193,38 @@ def find_real_runc() -> str | None:
         if path.is_file() and os.access(path, os.X_OK) and path.resolve() != WRAPPER.resolve():
             return str(path)
     return None
+
+
+def _missing_packages(packages: tuple[str, ...]) -> list[str]:
+    missing = []
+    for package in packages:
+        try:
+            status = procs.run(["dpkg-query", "-W", "-f", "${Status}", package], timeout=30).stdout
+        except InfraError:
+            status = ""
+        if "install ok installed" not in status:
+            missing.append(package)
+    return missing
+
+
+def _ensure_build_packages(dry_run: bool) -> list[str]:
+    if shutil.which("dpkg-query") is None:
+        return []  # not Debian: the image builds name what they miss themselves
+    missing = _missing_packages(BUILD_PACKAGES)
+    if not missing:
+        return []
+    change = f"installed Debian packages for image builds: {' '.join(missing)}"
+    if dry_run:
+        return [_not_done(change)]
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    with phase("install image build packages (apt-get)"):
+        procs.run(["apt-get", *_APT_OPTIONS, "update"], timeout=600, env=env)
+        procs.run(
+            ["apt-get", *_APT_OPTIONS, "install", "-y", "--no-install-recommends", *missing],
+            timeout=APT_TIMEOUT,
+            env=env,
+        )
+    return [change]
 
 
 def _ensure_docker_installed(dry_run: bool) -> list[str]:
