@@ -24,6 +24,9 @@ CREATE_TIMEOUT_S = 900.0
 # ports on 127.0.0.1: the harness and Locust talk to loopback only, and
 # kube-proxy follows the pods through restarts.
 HOST_PORTS = {"minio": 30900, "gateway": 30080, "prometheus": 30090}
+# kind's defaults, set explicitly because the host guard below names them.
+POD_SUBNET = "10.244.0.0/16"
+SERVICE_SUBNET = "10.96.0.0/16"
 
 
 def kubeconfig_path(name: str, root: Path | None = None) -> Path:
@@ -82,7 +85,11 @@ class KindCluster:
                 }
             ]
             + [{"role": "worker"}] * self.workers,
-            "networking": {"disableDefaultCNI": self.disable_default_cni},
+            "networking": {
+                "disableDefaultCNI": self.disable_default_cni,
+                "podSubnet": POD_SUBNET,
+                "serviceSubnet": SERVICE_SUBNET,
+            },
         }
         if self.containerd_patches:
             config["containerdConfigPatches"] = list(self.containerd_patches)
@@ -99,6 +106,8 @@ class KindCluster:
             say(f"kind cluster {self.name} exists from an earlier run; deleting it (use --reuse-cluster to keep it)")
             self.delete()
         self._require_image()
+        for rule in guard_cluster_networks():
+            say(f"host rule added: iptables -I DOCKER-USER {rule}")
         config = self.kubeconfig.parent / "kind-config.yaml"
         config.parent.mkdir(parents=True, exist_ok=True)
         config.write_text(self.config_yaml())
@@ -162,3 +171,39 @@ def leftover_clusters() -> list[str]:
     """kind clusters that exist right now (for the leak audit)."""
     out = run([tools.resolve("kind").path, "get", "clusters"], timeout=60)
     return out.stdout.split()
+
+
+def guard_cluster_networks() -> list[str]:
+    """Keep pod and Service addresses inside this machine.
+
+    A node sends a packet for a Service address to its default gateway (the
+    host) when kube-proxy has not programmed that Service yet, and the host
+    would forward it to the real network. Seen here: the API server's first
+    connection to a new APIService went out, an outside box answered 404 over
+    TLS, and the kept-alive connection made the metrics API unavailable for
+    good. Rejecting those packets at the host's uplink keeps the traffic home
+    and makes such clients fail fast and retry through kube-proxy.
+    Returns the rules added (none when present; a warning without root)."""
+    route = run(["ip", "route", "show", "default"], timeout=10).stdout.split()
+    if "dev" not in route:
+        return []
+    uplink = route[route.index("dev") + 1]
+    added: list[str] = []
+    for cidr in (POD_SUBNET, SERVICE_SUBNET):
+        # Inserted at the top in this order, so the TCP reset rule ends up first.
+        for rule in (
+            ["-d", cidr, "-o", uplink, "-j", "REJECT"],
+            ["-d", cidr, "-o", uplink, "-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset"],
+        ):
+            try:
+                run(["iptables", "-C", "DOCKER-USER", *rule], timeout=10)
+                continue
+            except InfraError:
+                pass
+            try:
+                run(["iptables", "-I", "DOCKER-USER", *rule], timeout=10)
+            except InfraError as exc:
+                say(f"warning: cannot add host rule keeping {cidr} local (needs root): {exc}")
+                return added
+            added.append(" ".join(rule))
+    return added

@@ -22,7 +22,7 @@ import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from deployer import download, paths
@@ -33,6 +33,9 @@ from deployer.procs import run
 from deployer.progress import phase, say
 
 SOURCES = ("explicit", "path", "cache", "download", "build")
+# Resolved once per process: resolution runs subprocesses and may print.
+# The key holds what the answer depends on, so a changed PATH or cache is seen.
+_RESOLVED: dict[tuple[str, ...], ResolvedTool] = {}
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,18 @@ def resolve(
     pin = PINS.get(name)
     if pin is None:
         raise BadInputError(f"unknown tool {name!r}; known tools: {', '.join(sorted(PINS))}")
-
     given = explicit or os.environ.get(env_var(name))
+    key = (name, str(given or ""), os.environ.get("PATH", ""), str(paths.cache_dir()))
+    cached = _RESOLVED.get(key)
+    if cached is not None and cached.path.is_file():
+        return replace(cached, seconds=0.0)
+    tool = _resolve(pin, given, allow_download=allow_download, allow_build=allow_build)
+    _RESOLVED[key] = tool
+    return tool
+
+
+def _resolve(pin: ToolPin, given: Path | str | None, *, allow_download: bool, allow_build: bool) -> ResolvedTool:
+    name = pin.name
     if given:
         return _explicit(pin, Path(given).expanduser())
 
