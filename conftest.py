@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -203,8 +204,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     from reports.build import build  # noqa: PLC0415 (only runs that produced scenario results need it)
 
+    from reports.screenshot import chromium, render  # noqa: PLC0415
+
     run_dir = config.stash[RUN_DIR_KEY]
     report = build(run_dir, _settings(config).effective(), [r.to_dict() for r in results])
+    if chromium() is not None:
+        try:
+            render(report, run_dir / "report.png")
+        except (OSError, subprocess.SubprocessError) as exc:
+            print(f"chaosgate: could not screenshot the report: {exc}")
     verdict = overall(results)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
