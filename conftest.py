@@ -203,7 +203,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not results or RUN_DIR_KEY not in config.stash:
         return
     from reports.build import build  # noqa: PLC0415 (only runs that produced scenario results need it)
-
     from reports.screenshot import chromium, render  # noqa: PLC0415
 
     run_dir = config.stash[RUN_DIR_KEY]
