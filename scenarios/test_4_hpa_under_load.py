@@ -21,8 +21,20 @@ def test_hpa_scales_out_and_in(scenario: ScenarioRun) -> None:
     profile, slo = scenario.profile, scenario.slo
     sampler = scenario.sampler
     assert sampler is not None
-    start = sampler.latest("hpa")
-    minimum = int(start.get("min") or 1)
+
+    def at_minimum() -> Seen:
+        hpa = sampler.latest("hpa")
+        current, low = hpa.get("current"), hpa.get("min")
+        return Seen(current is not None and current == low, f"HPA at {current} replicas (min {low})")
+
+    # Pre-check: an HPA still scaled out by an earlier scenario's load would
+    # make scale-out look instant. Start from the minimum, or do not judge.
+    try:
+        wait_until(at_minimum, what="the gateway HPA at its minimum", timeout=slo.hpa_scale_in_max_s, interval=2.0)
+    except WaitTimeout as exc:
+        scenario.result.inconclusive(f"the HPA never came back to its minimum before the test: {exc.last_seen}")
+        return
+    minimum = int(sampler.latest("hpa")["min"])
     started = time.time()
     load = scenario.start_load(profile.hpa_users, profile.hpa_load_s)
 
