@@ -8,12 +8,14 @@ hides the moment a fault took effect. Every client here answers once, fast.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
 
 from minio import Minio, MinioAdmin
 from minio.credentials.providers import StaticProvider
+from minio.error import S3Error
 from urllib3 import PoolManager
 from urllib3.util import Retry, Timeout
 
@@ -86,3 +88,23 @@ def admin_client(url: str, credentials: KeyPair, *, http: PoolManager | None = N
         secure=secure,
         http_client=http or http_pool(),
     )
+
+
+def object_reader(client: Minio, bucket: str) -> Callable[[str], bytes | None]:
+    """A read-back function for the write ledger: the object's bytes, None when
+    the store says it does not exist; any other error propagates."""
+
+    def read(key: str) -> bytes | None:
+        try:
+            response = client.get_object(bucket, key)
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchBucket"):
+                return None
+            raise
+        try:
+            return bytes(response.read())
+        finally:
+            response.close()
+            response.release_conn()
+
+    return read

@@ -15,13 +15,11 @@ first run pays for them.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -208,17 +206,9 @@ def _finish(pin: ToolPin, target: Path, source: str, start: float) -> ResolvedTo
     return ResolvedTool(pin.name, target, version, source, seconds)
 
 
-@contextmanager
-def _lock(pin: ToolPin) -> Iterator[None]:
+def _lock(pin: ToolPin) -> AbstractContextManager[None]:
     """Two processes that resolve the same tool at once build it once."""
-    lock = paths.bin_dir() / f".{pin.name}.lock"
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with lock.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return golang.locked(paths.bin_dir() / f".{pin.name}.lock")
 
 
 def _first_line(exc: Exception) -> str:

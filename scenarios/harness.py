@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from minio.error import S3Error
-
 from chaos import faults, ledger
-from chaos.clients import Credentials, http_pool, s3_client
+from chaos.clients import Credentials, http_pool, object_reader, s3_client
 from chaos.kube import Kube
 from chaos.minio_health import observe_rejoined
 from chaos.observe import Sampler
@@ -29,7 +27,7 @@ from chaos.verdict import ScenarioResult
 from deployer.errors import InfraError, WaitTimeout
 from deployer.up import Environment
 from deployer.wait import Deadline, Seen, wait_until
-from loadtests.runner import LoadPlan, LocustRun, read_history
+from loadtests.runner import LoadPlan, LocustRun, read_history, wait_for_first_row
 
 MINIO_SELECTOR = "app.kubernetes.io/name=minio"
 APP_SELECTOR = "app.kubernetes.io/name=gateway"
@@ -95,6 +93,13 @@ class ScenarioRun:
         self.timeline.event("load.start", users=users, seconds=seconds, locustfile=locustfile)
         self.locust.start()
         return self.locust
+
+    def load_with_baseline(self) -> LocustRun:
+        """The profile's fault-scenario load, running and past its baseline."""
+        load = self.start_load(self.profile.users, self.profile.fault_load_s)
+        wait_for_first_row(load)
+        self.hold(self.profile.steady_s, "baseline before the fault")
+        return load
 
     def hold(self, seconds: float, why: str) -> None:
         """Let the system run for a planned time (a baseline before a fault, an
@@ -184,6 +189,20 @@ class ScenarioRun:
             return None
         return round(time.time() - since_wall, 1)
 
+    def time_until(self, predicate: Callable[[], Seen], measurement: str, limit: float) -> float | None:
+        """Seconds until ``predicate`` holds, recorded as ``measurement``; a
+        failure naming what was last seen when it does not within ``limit``."""
+        started = time.time()
+        try:
+            wait_until(predicate, what=measurement, timeout=Deadline(limit), interval=1.0)
+        except WaitTimeout as exc:
+            self.measure(measurement, None)
+            self.result.fail(f"{measurement}: not within {limit:.0f}s; last seen: {exc.last_seen}")
+            return None
+        seconds = round(time.time() - started, 1)
+        self.measure(measurement, seconds, limit)
+        return seconds
+
     def first_sample_after(
         self, since_wall: float, section: str, predicate: Callable[[Mapping[str, Any]], bool]
     ) -> float | None:
@@ -250,19 +269,7 @@ class ScenarioRun:
         ``expect_loss`` is for negative controls: there the scenario passes only
         when the checker finds the loss the known-bad stack must cause."""
         client = s3_client(self.stack.minio_url, self.stack.credentials, http=http_pool(read=30))
-
-        def fetch(key: str) -> bytes | None:
-            try:
-                response = client.get_object(BUCKET, key)
-            except S3Error as exc:
-                if exc.code in ("NoSuchKey", "NoSuchBucket"):
-                    return None
-                raise
-            try:
-                return response.read()
-            finally:
-                response.close()
-                response.release_conn()
+        fetch = object_reader(client, BUCKET)
 
         writes = ledger.load(self.ledger_dir)
         with self.timeline.span("ledger.check", writes=len(writes)):

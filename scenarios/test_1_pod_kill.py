@@ -14,7 +14,6 @@ import time
 import pytest
 
 from chaos import faults
-from loadtests.runner import wait_for_first_row
 from scenarios.harness import MINIO_SELECTOR, ScenarioRun
 
 pytestmark = [pytest.mark.chaos, pytest.mark.scenario("pod-kill", title="SIGKILL one MinIO server under load")]
@@ -23,10 +22,8 @@ TARGET = "minio-pool0-1"
 
 
 def test_pod_kill_under_load(scenario: ScenarioRun) -> None:
-    profile, slo, stack = scenario.profile, scenario.slo, scenario.stack
-    load = scenario.start_load(profile.users, profile.fault_load_s)
-    wait_for_first_row(load)
-    scenario.hold(profile.steady_s, "baseline before the fault")
+    slo, stack = scenario.slo, scenario.stack
+    scenario.load_with_baseline()
 
     with scenario.fault("sigkill", targets=[TARGET]):
         t0 = time.time()

@@ -11,7 +11,6 @@ import time
 import pytest
 
 from chaos import faults, ledger
-from loadtests.runner import wait_for_first_row
 from scenarios.harness import ScenarioRun
 
 pytestmark = [pytest.mark.chaos, pytest.mark.scenario("beyond-write-quorum", title="2 of 4 MinIO servers down")]
@@ -21,9 +20,7 @@ STATEFULSET = "minio-pool0"
 
 def test_beyond_write_quorum(scenario: ScenarioRun) -> None:
     profile, slo, stack = scenario.profile, scenario.slo, scenario.stack
-    load = scenario.start_load(profile.users, profile.fault_load_s)
-    wait_for_first_row(load)
-    scenario.hold(profile.steady_s, "baseline before the fault")
+    scenario.load_with_baseline()
 
     with scenario.fault("two-servers-down", statefulset=STATEFULSET):
         t0 = time.time()

@@ -9,7 +9,6 @@ import time
 import pytest
 
 from chaos import faults
-from loadtests.runner import wait_for_first_row
 from scenarios.harness import MINIO_SELECTOR, ScenarioRun
 
 pytestmark = [pytest.mark.chaos, pytest.mark.scenario("full-outage", title="Every MinIO pod deleted at once")]
@@ -17,10 +16,8 @@ pytestmark = [pytest.mark.chaos, pytest.mark.scenario("full-outage", title="Ever
 
 def full_outage(scenario: ScenarioRun, *, expect_loss: bool) -> None:
     """Shared with the ephemeral negative control, which must lose everything."""
-    profile, slo, stack = scenario.profile, scenario.slo, scenario.stack
-    load = scenario.start_load(profile.users, profile.fault_load_s)
-    wait_for_first_row(load)
-    scenario.hold(profile.steady_s, "baseline before the fault")
+    slo, stack = scenario.slo, scenario.stack
+    scenario.load_with_baseline()
 
     with scenario.fault("delete-all-minio-pods"):
         t0 = time.time()

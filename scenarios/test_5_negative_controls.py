@@ -16,7 +16,6 @@ import time
 import pytest
 
 from chaos import faults
-from loadtests.runner import wait_for_first_row
 from scenarios.harness import ScenarioRun
 from scenarios.test_3_full_outage import full_outage
 
@@ -33,9 +32,7 @@ def test_ephemeral_storage_loses_data_and_is_caught(scenario: ScenarioRun) -> No
 @pytest.mark.scenario("negative-unsafe-app", title="Negative control: gateway acknowledges before storing")
 def test_unsafe_gateway_loses_acknowledged_writes_and_is_caught(scenario: ScenarioRun) -> None:
     profile, stack = scenario.profile, scenario.stack
-    load = scenario.start_load(profile.users, profile.fault_load_s)
-    wait_for_first_row(load)
-    scenario.hold(profile.steady_s, "baseline before the fault")
+    scenario.load_with_baseline()
     with scenario.fault("two-servers-down", statefulset="minio-pool0"):
         scenario.record_proof(faults.take_down_servers(stack.kube, stack.namespace, "minio-pool0", 2))
         scenario.hold(profile.outage_s, "outage beyond write quorum")

@@ -8,29 +8,13 @@ import random
 import time
 from collections import deque
 
-from locust import HttpUser, between, events, task
-from locust.env import Environment
+from locust import HttpUser, between, task
 
-from chaos.ledger import ACKED, FAILED, INDETERMINATE, LedgerWriter, Write
-from loadtests.locustfiles.common import LoadSettings, ledger, new_key, payload
+from chaos.ledger import ACKED, FAILED, INDETERMINATE, Write
+from loadtests.locustfiles.common import LoadSettings, ProcessLedger, new_key, payload
 
 SETTINGS = LoadSettings.from_env()
-LEDGER: LedgerWriter | None = None
-
-
-def _open_ledger(environment: Environment, **_: object) -> None:
-    global LEDGER  # noqa: PLW0603 (one ledger file per Locust process)
-    LEDGER = ledger()
-
-
-def _close_ledger(environment: Environment, **_: object) -> None:
-    if LEDGER is not None:
-        LEDGER.close()
-
-
-# Registered by call rather than as decorators, which mypy would see as untyped.
-events.init.add_listener(_open_ledger)
-events.quitting.add_listener(_close_ledger)
+LEDGER = ProcessLedger()
 
 
 class GatewayUser(HttpUser):
@@ -76,8 +60,7 @@ class GatewayUser(HttpUser):
                 outcome, detail = FAILED, f"HTTP {response.status_code}"
                 response.failure(detail)
         latency_ms = (time.monotonic() - start) * 1000.0
-        if LEDGER is not None:
-            LEDGER.record(Write(key, len(body), digest, outcome, time.time(), "app", latency_ms, detail))
+        LEDGER.record(Write(key, len(body), digest, outcome, time.time(), "app", latency_ms, detail))
         if outcome == ACKED:
             self.known.append((key, digest))
 

@@ -12,7 +12,10 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from chaos.ledger import LedgerWriter, writer_for_process
+from locust import events
+from locust.env import Environment
+
+from chaos.ledger import LedgerWriter, Write, writer_for_process
 
 # The runner passes everything through these variables (see loadtests.runner).
 ENV_LEDGER_DIR = "CHAOSGATE_LEDGER_DIR"
@@ -39,9 +42,27 @@ class LoadSettings:
         )
 
 
-def ledger() -> LedgerWriter | None:
-    folder = os.environ.get(ENV_LEDGER_DIR)
-    return writer_for_process(Path(folder), "locust") if folder else None
+class ProcessLedger:
+    """This Locust process's ledger file: opened when Locust starts, closed
+    when it quits; without CHAOSGATE_LEDGER_DIR nothing is recorded."""
+
+    def __init__(self) -> None:
+        self.writer: LedgerWriter | None = None
+        # Registered by call rather than as decorators, which mypy would see as untyped.
+        events.init.add_listener(self._open)
+        events.quitting.add_listener(self._close)
+
+    def _open(self, environment: Environment, **_: object) -> None:
+        folder = os.environ.get(ENV_LEDGER_DIR)
+        self.writer = writer_for_process(Path(folder), "locust") if folder else None
+
+    def _close(self, environment: Environment, **_: object) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+    def record(self, write: Write) -> None:
+        if self.writer is not None:
+            self.writer.record(write)
 
 
 def new_key(settings: LoadSettings) -> str:

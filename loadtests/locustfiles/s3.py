@@ -15,31 +15,15 @@ from collections import deque
 from urllib.parse import urlparse
 
 import urllib3
-from locust import User, between, events, task
-from locust.env import Environment
+from locust import User, between, task
 from minio import Minio
 from minio.error import S3Error
 
-from chaos.ledger import ACKED, FAILED, INDETERMINATE, LedgerWriter, Write
-from loadtests.locustfiles.common import LoadSettings, ledger, new_key, payload
+from chaos.ledger import ACKED, FAILED, INDETERMINATE, Write
+from loadtests.locustfiles.common import LoadSettings, ProcessLedger, new_key, payload
 
 SETTINGS = LoadSettings.from_env()
-LEDGER: LedgerWriter | None = None
-
-
-def _open_ledger(environment: Environment, **_: object) -> None:
-    global LEDGER  # noqa: PLW0603 (one ledger file per Locust process)
-    LEDGER = ledger()
-
-
-def _close_ledger(environment: Environment, **_: object) -> None:
-    if LEDGER is not None:
-        LEDGER.close()
-
-
-# Registered by call rather than as decorators, which mypy would see as untyped.
-events.init.add_listener(_open_ledger)
-events.quitting.add_listener(_close_ledger)
+LEDGER = ProcessLedger()
 
 
 def _client(host: str) -> Minio:
@@ -100,9 +84,8 @@ class S3User(User):
         except Exception as exc:  # noqa: BLE001 (transport errors: the write may or may not be stored)
             outcome, detail, error = INDETERMINATE, f"{type(exc).__name__}", exc
         self._fire("PUT object", start, len(body), error)
-        if LEDGER is not None:
-            latency_ms = (time.monotonic() - start) * 1000.0
-            LEDGER.record(Write(key, len(body), digest, outcome, time.time(), "s3", latency_ms, detail))
+        latency_ms = (time.monotonic() - start) * 1000.0
+        LEDGER.record(Write(key, len(body), digest, outcome, time.time(), "s3", latency_ms, detail))
         if outcome == ACKED:
             self.known.append((key, digest))
 
