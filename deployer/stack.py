@@ -10,8 +10,6 @@ written to a file, a log or a report.
 from __future__ import annotations
 
 import base64
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,16 +45,6 @@ class StackSpec:
         return files
 
 
-def prepare_chart(helm: Helm, work: Path) -> Path:
-    """A copy of charts/ with the stack's dependencies built, outside the repository."""
-    target = work / "charts"
-    if target.exists():
-        shutil.rmtree(target)
-    shutil.copytree(CHARTS, target, ignore=shutil.ignore_patterns("*.tgz", "Chart.lock"))
-    helm.run(["dependency", "build", str(target / "stack")], timeout=120)
-    return target / "stack"
-
-
 def ensure_namespace(kubectl: Kubectl, namespace: str) -> None:
     kubectl.apply(
         {
@@ -70,15 +58,16 @@ def ensure_namespace(kubectl: Kubectl, namespace: str) -> None:
 def install(kubectl: Kubectl, helm: Helm, spec: StackSpec, *, timeout: float = 900) -> None:
     """helm upgrade --install the stack and wait until every part is Ready."""
     ensure_namespace(kubectl, spec.namespace)
-    with tempfile.TemporaryDirectory(prefix="chaosgate-chart-") as tmp:
-        chart = prepare_chart(helm, Path(tmp))
-        args = ["upgrade", "--install", spec.release, str(chart), "--namespace", spec.namespace]
-        for values in spec.values_files(chart):
-            args += ["--values", str(values)]
-        for key, value in sorted(spec.set_values.items()):
-            args += ["--set-string", f"{key}={value}"]
-        with phase(f"helm install {spec.release} ({spec.variant}) into {spec.namespace}"):
-            helm.run(args, timeout=300)
+    # charts/stack/charts/ links to the sibling charts, so the umbrella installs
+    # straight from the repository with no `helm dependency build`.
+    chart = CHARTS / "stack"
+    args = ["upgrade", "--install", spec.release, str(chart), "--namespace", spec.namespace]
+    for values in spec.values_files(chart):
+        args += ["--values", str(values)]
+    for key, value in sorted(spec.set_values.items()):
+        args += ["--set-string", f"{key}={value}"]
+    with phase(f"helm install {spec.release} ({spec.variant}) into {spec.namespace}"):
+        helm.run(args, timeout=300)
     wait_ready(kubectl, spec.namespace, timeout=timeout)
 
 

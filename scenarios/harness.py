@@ -225,7 +225,15 @@ class ScenarioRun:
         return float(max(values)) if values else None
 
     def first_ack_after(self, since_wall: float) -> float | None:
-        acks = [w.at for w in ledger.load(self.ledger_dir) if w.outcome == ledger.ACKED and w.at > since_wall]
+        """Seconds from ``since_wall`` until writes were acknowledged again.
+
+        Requests in flight when the fault hit may still be answered right after
+        it, so the clock stops at the first ack that follows the first failed
+        write after the fault; with no failed write, writes never stopped and
+        it is the first ack after the fault."""
+        writes = [w for w in ledger.load(self.ledger_dir) if w.at > since_wall]
+        first_failure = next((w.at for w in writes if w.outcome != ledger.ACKED), since_wall)
+        acks = [w.at for w in writes if w.outcome == ledger.ACKED and w.at >= first_failure]
         return round(min(acks) - since_wall, 1) if acks else None
 
     def read_availability(self, start_wall: float, end_wall: float) -> float | None:
