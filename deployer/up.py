@@ -36,6 +36,10 @@ class UpOptions:
     def __post_init__(self) -> None:
         if self.images not in IMAGE_MODES:
             raise BadInputError(f"--images must be one of {', '.join(IMAGE_MODES)}, got {self.images!r}")
+        if not 0 <= self.workers <= 5:
+            raise BadInputError(f"--workers must be 0..5 on one machine, got {self.workers}")
+        if self.variant not in stack.VARIANTS:
+            raise BadInputError(f"--variant must be one of {', '.join(stack.VARIANTS)}, got {self.variant!r}")
 
 
 @dataclass
