@@ -27,6 +27,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -173,7 +174,7 @@ def latest_acked(writes: Iterable[Write]) -> dict[str, list[Write]]:
     return by_key
 
 
-def check(writes: list[Write], fetch: Fetch, *, max_problems: int = 200) -> LedgerReport:
+def check(writes: list[Write], fetch: Fetch, *, max_problems: int = 200, readers: int = 8) -> LedgerReport:
     """Read back every acknowledged key and classify it."""
     acked = latest_acked(writes)
     all_by_key: dict[str, list[Write]] = {}
@@ -182,8 +183,11 @@ def check(writes: list[Write], fetch: Fetch, *, max_problems: int = 200) -> Ledg
 
     counts = {v.value: 0 for v in Verdict}
     problems: list[KeyCheck] = []
-    for key, history in acked.items():
-        result = _check_key(key, history, all_by_key[key], fetch)
+    # Reads in parallel: a run acknowledges tens of thousands of writes, and one
+    # at a time the read-back would take minutes.
+    with ThreadPoolExecutor(max_workers=readers) as pool:
+        results = list(pool.map(lambda item: _check_key(item[0], item[1], all_by_key[item[0]], fetch), acked.items()))
+    for result in results:
         counts[result.verdict.value] += 1
         if result.verdict is not Verdict.STABLE and len(problems) < max_problems:
             problems.append(result)

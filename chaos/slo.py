@@ -96,7 +96,7 @@ class Profile:
 
 PROFILES = {
     "quick": Profile(
-        "quick", users=8, spawn_rate=4, steady_s=15, fault_load_s=120, hpa_users=40, hpa_load_s=180, outage_s=30
+        "quick", users=8, spawn_rate=4, steady_s=15, fault_load_s=120, hpa_users=40, hpa_load_s=90, outage_s=30
     ),
     "standard": Profile(
         "standard", users=16, spawn_rate=4, steady_s=30, fault_load_s=240, hpa_users=60, hpa_load_s=360, outage_s=60

@@ -17,7 +17,7 @@ import pytest
 
 from chaos import faults
 from scenarios.harness import ScenarioRun
-from scenarios.test_3_full_outage import full_outage
+from scenarios.test_4_full_outage import full_outage
 
 pytestmark = pytest.mark.chaos
 

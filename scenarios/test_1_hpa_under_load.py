@@ -1,5 +1,8 @@
 """Runbook: the gateway's HPA under load.
 
+Runs first of the fault scenarios: their load leaves the HPA scaled out, and
+this one must start from the minimum.
+
 Locust ramps up until the gateway's CPU passes the HPA target. Pass when the
 HPA scales out within the SLO, errors and p95 latency stay within the SLO, no
 acknowledged write is lost while pods come and go, and the HPA scales back
