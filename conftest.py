@@ -36,6 +36,7 @@ pytest_plugins = ["tests.fixtures.minio_local"]
 RESULTS_KEY = pytest.StashKey[list[ScenarioResult]]()
 RUN_DIR_KEY = pytest.StashKey[Path]()
 SETTINGS_KEY = pytest.StashKey[Settings]()
+INFRA_KEY = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -176,10 +177,11 @@ def scenario_result(request: pytest.FixtureRequest) -> Iterator[ScenarioResult]:
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     try:
         yield
-    except ChaosgateError as exc:
-        # The harness could not do its job: inconclusive, never a product failure.
+    except Exception as exc:
+        # The harness could not do its job (or has a bug): inconclusive, never
+        # a product failure, and never a pass.
         result = _result_of(item)
-        if result is not None and not isinstance(exc, BadInputError):
+        if result is not None:
             result.inconclusive(f"{type(exc).__name__}: {exc}")
         raise
     result = _result_of(item)
@@ -193,6 +195,16 @@ def _result_of(item: pytest.Item) -> ScenarioResult | None:
     return value if isinstance(value, ScenarioResult) else None
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    report = yield
+    # A fixture that could not build the cluster or the stack: remembered so
+    # the run ends inconclusive (exit 2), not as a product failure.
+    if report.when == "setup" and call.excinfo is not None and call.excinfo.errisinstance(ChaosgateError):
+        item.config.stash[INFRA_KEY] = True
+    return report
+
+
 @pytest.hookimpl(trylast=True)  # after fixture teardown, so the leak audit is in
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
@@ -200,8 +212,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # Whatever happened, nothing of ours keeps running.
     stopped = runner.stop_all()
     started = faults.revert_all()
-    if not results or RUN_DIR_KEY not in config.stash:
-        return
+    if results and RUN_DIR_KEY in config.stash:
+        _report(config, results, stopped, started)
+    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        session.exitstatus = run_exit_code(results, exitstatus, config.stash.get(INFRA_KEY, False))
+
+
+def run_exit_code(results: list[ScenarioResult], exitstatus: int, infra_failed: bool) -> int:
+    """0 all pass, 1 the stack failed, 2 inconclusive: from the verdicts, and
+    from pytest's outcome for checks outside the scenarios (smoke)."""
+    code = exit_code(overall(results)) if results else 0
+    if code == 0 and exitstatus == pytest.ExitCode.TESTS_FAILED:
+        code = 2 if infra_failed else 1
+    return code
+
+
+def _report(config: pytest.Config, results: list[ScenarioResult], stopped: int, started: list[str]) -> None:
     from reports.build import build  # noqa: PLC0415 (only runs that produced scenario results need it)
     from reports.screenshot import chromium, render  # noqa: PLC0415
 
@@ -212,14 +238,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             render(report, run_dir / "report.png")
         except (OSError, subprocess.SubprocessError) as exc:
             print(f"chaosgate: could not screenshot the report: {exc}")
-    verdict = overall(results)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_sep("=", f"chaosgate verdict: {verdict.value.upper()}")
-        for r in results:
-            reporter.write_line(f"  {r.verdict.value:<13} {r.name}: {'; '.join(r.reasons) or 'all checks held'}")
-        if stopped or started:
-            reporter.write_line(f"  cleanup at exit: stopped {stopped} Locust run(s), started nodes {started}")
-        reporter.write_line(f"  report: {report}")
-    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        session.exitstatus = exit_code(verdict)
+    if reporter is None:
+        return
+    reporter.write_sep("=", f"chaosgate verdict: {overall(results).value.upper()}")
+    for r in results:
+        reporter.write_line(f"  {r.verdict.value:<13} {r.name}: {'; '.join(r.reasons) or 'all checks held'}")
+    if stopped or started:
+        reporter.write_line(f"  cleanup at exit: stopped {stopped} Locust run(s), started nodes {started}")
+    reporter.write_line(f"  report: {report}")
