@@ -11,7 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from deployer import tools, up
+from deployer import kind, tools, up
 from deployer.errors import BadInputError, ChaosgateError
 from deployer.pins import PINS
 from deployer.stack import VARIANTS
@@ -85,10 +85,16 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_images(args: argparse.Namespace) -> int:
-    node, images = up.resolve_images(args.images)
+    mode = "auto" if args.action == "load" else args.action
+    node, images = up.resolve_images(mode)
     print(f"node image  {node}")
     for component, ref in sorted(images.items()):
         print(f"{component:<11} {ref}")
+    if args.action == "load":
+        cluster = kind.KindCluster(args.name, node_image=node)
+        if not cluster.exists():
+            raise BadInputError(f"no kind cluster {args.name}: create it with `python -m deployer up` first")
+        cluster.load_images(sorted(set(images.values())))
     return 0
 
 
@@ -136,8 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--keep-on-failure", action="store_true", help="keep the cluster when `up` fails")
 
     p_images = sub.add_parser("images", help="pull or build every image the cluster and the stack need")
-    p_images.add_argument("action", choices=["build", "pull", "auto"], help="how to get them")
-    p_images.set_defaults(func=lambda a: _cmd_images(argparse.Namespace(images=a.action)))
+    p_images.add_argument(
+        "action",
+        choices=["build", "pull", "auto", "load"],
+        help="how to get them; load: get them (auto) and copy the stack's images into the cluster's nodes",
+    )
+    p_images.add_argument("--name", default="chaosgate", help="kind cluster for `load` (default chaosgate)")
+    p_images.set_defaults(func=_cmd_images)
     return parser
 
 
