@@ -31,6 +31,8 @@ def test_pod_kill_under_load(scenario: ScenarioRun) -> None:
         scenario.record_proof(proof)
         healed = scenario.wait_rejoined(t0, slo.healed_max_s)
 
+    # Measured once the load is over: Locust's history and the ledger are complete.
+    scenario.wait_load()
     scenario.measure(
         "time_to_detect_s",
         scenario.first_sample_after(t0, "minio", lambda m: m.get("servers_online", stack.servers) < stack.servers),
@@ -46,9 +48,8 @@ def test_pod_kill_under_load(scenario: ScenarioRun) -> None:
     )
     scenario.measure("time_to_healed_s", healed, slo.healed_max_s)
     scenario.measure("time_to_first_ack_after_fault_s", scenario.first_ack_after(t0), slo.first_ack_max_s)
-    end = t0 + (healed or slo.healed_max_s)
+    # From the kill until healed, and at least 10 s so the share rests on enough reads.
+    end = t0 + max(healed or slo.healed_max_s, 10.0)
     availability = scenario.read_availability(t0, end)
     scenario.measure("read_availability", availability, slo.read_availability_min, unit="", floor=True)
-
-    scenario.wait_load()
     scenario.check_ledger()

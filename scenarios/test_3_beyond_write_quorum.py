@@ -30,6 +30,8 @@ def test_beyond_write_quorum(scenario: ScenarioRun) -> None:
         up_at = time.time()
         scenario.record_proof(faults.restore_servers(stack.kube, stack.namespace, STATEFULSET))
     healed = scenario.wait_rejoined(up_at, slo.healed_max_s)
+    # Measured once the load is over: Locust's history and the ledger are complete.
+    scenario.wait_load()
 
     # MinIO needs a moment to notice the servers are gone; judge the second half.
     judged_from = down_at + profile.outage_s / 2
@@ -47,6 +49,4 @@ def test_beyond_write_quorum(scenario: ScenarioRun) -> None:
     scenario.measure("time_to_healed_after_restore_s", healed, slo.healed_max_s)
     scenario.measure("time_to_first_ack_after_restore_s", scenario.first_ack_after(up_at), slo.rejoin_max_s)
     scenario.measure("outage_s", round(up_at - t0, 1))
-
-    scenario.wait_load()
     scenario.check_ledger()

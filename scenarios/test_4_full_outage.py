@@ -24,6 +24,8 @@ def full_outage(scenario: ScenarioRun, *, expect_loss: bool) -> None:
         scenario.record_proof(faults.delete_pods(stack.kube, stack.namespace, MINIO_SELECTOR))
         healed = scenario.wait_rejoined(t0, slo.healed_max_s, required=not expect_loss)
 
+    # Measured once the load is over: the ledger is complete.
+    scenario.wait_load()
     # A negative control is judged by the ledger alone: a stack that loses its
     # data may recover in any way, the point is that the loss is caught.
     gate = not expect_loss
@@ -33,7 +35,6 @@ def full_outage(scenario: ScenarioRun, *, expect_loss: bool) -> None:
         scenario.first_ack_after(t0),
         slo.full_outage_recovery_max_s if gate else None,
     )
-    scenario.wait_load()
     scenario.check_ledger(expect_loss=expect_loss)
 
 

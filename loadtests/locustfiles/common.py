@@ -12,10 +12,14 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from locust import events
+from locust import events, stats
 from locust.env import Environment
 
 from chaos.ledger import LedgerWriter, Write, writer_for_process
+
+# Locust writes its per-second history to disk only every few seconds; the
+# sampler reads it live to put load on the fault timeline, so flush each second.
+stats.CSV_STATS_FLUSH_INTERVAL_SEC = 1
 
 # The runner passes everything through these variables (see loadtests.runner).
 ENV_LEDGER_DIR = "CHAOSGATE_LEDGER_DIR"
