@@ -75,6 +75,11 @@ def resolve_images(mode: str) -> tuple[str, dict[str, str]]:
         say(f"images: auto -> {effective}")
     images = stack_images.ensure_stack_images(effective)
     if effective == "pull":
+        # Pulled here rather than left to kind: the kind provider refuses a node
+        # image that is not in the local store, so nothing starts half-made.
+        from deployer.images.upstream import pull  # noqa: PLC0415
+
+        pull({"kind node": KIND_NODE_IMAGE})
         return KIND_NODE_IMAGE, images
     from deployer.images.nodeimage import build_node_image  # noqa: PLC0415
 
