@@ -24,9 +24,9 @@ from chaos.settings import Settings
 from chaos.slo import PROFILES, Profile, Slo, load_slo
 from chaos.timeline import Timeline
 from chaos.verdict import ScenarioResult, Verdict, exit_code, overall
-from deployer.errors import BadInputError, ChaosgateError
-from deployer.progress import TIMINGS
 from deployer.up import Environment, UpOptions, create_cluster
+from kernel.errors import BadInputError, ChaosgateError
+from kernel.progress import TIMINGS
 from loadtests import runner
 from scenarios import clusters
 from scenarios.harness import ScenarioRun, Stack

@@ -19,7 +19,7 @@ from minio.error import S3Error
 from urllib3 import PoolManager
 from urllib3.util import Retry, Timeout
 
-from deployer.errors import BadInputError
+from kernel.errors import BadInputError
 
 # Seconds. Loopback and in-cluster peers answer in milliseconds; a few seconds
 # leaves room for a busy CI machine while still showing an outage as an outage.

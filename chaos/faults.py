@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from chaos.kube import REQUEST_TIMEOUT, Kube, require_managed_namespace
-from deployer.errors import InfraError, WaitTimeout
-from deployer.procs import run
-from deployer.wait import Seen, wait_until
+from kernel.errors import InfraError, WaitTimeout
+from kernel.procs import run
+from kernel.wait import Seen, wait_until
 
 PROOF_TIMEOUT_S = 120.0
 # Nodes stopped by stop_node and not yet started again: cleanup (also on

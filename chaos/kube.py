@@ -14,7 +14,7 @@ from typing import Any
 
 from kubernetes import client, config
 
-from deployer.errors import BadInputError, InfraError
+from kernel.errors import BadInputError, InfraError
 
 # (connect, read) seconds for every API call made through Kube.
 REQUEST_TIMEOUT = (3.0, 10.0)

@@ -40,10 +40,10 @@ from urllib3 import PoolManager
 from urllib3.exceptions import HTTPError
 from urllib3.util import Retry, Timeout
 
-from deployer.errors import BadInputError, InfraError, WaitTimeout
-from deployer.progress import phase
 from deployer.tools import resolve
-from deployer.wait import Deadline, Seen, wait_until
+from kernel.errors import BadInputError, InfraError, WaitTimeout
+from kernel.progress import phase
+from kernel.wait import Deadline, Seen, wait_until
 
 DEFAULT_NODES = 4
 # Seconds. A fresh 4-node cluster formats and reaches quorum in a few seconds

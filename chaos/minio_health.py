@@ -24,8 +24,8 @@ from urllib3 import PoolManager
 from urllib3.exceptions import HTTPError
 
 from chaos.clients import KeyPair, admin_client, http_pool
-from deployer.errors import InfraError
-from deployer.wait import Seen
+from kernel.errors import InfraError
+from kernel.wait import Seen
 
 
 class ProbeError(InfraError):
@@ -268,7 +268,7 @@ def observe_rejoined(
     Each server answers from its own view of its peers, so a restarted server
     can think it is fine while a peer still marks it offline; all must agree.
     An unreachable server is a "no", never an exception, so this works as a
-    :func:`deployer.wait.wait_until` predicate.
+    :func:`kernel.wait.wait_until` predicate.
     """
     if not urls:
         raise ValueError("observe_rejoined needs at least one server URL")

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deployer.errors import BadInputError
+from kernel.errors import BadInputError
 
 CLUSTERS = ("kind", "existing")
 IMAGE_MODES = ("auto", "pull", "build")

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from deployer.errors import BadInputError
+from kernel.errors import BadInputError
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -60,10 +61,17 @@ class ScenarioResult:
 
 
 def overall(results: list[ScenarioResult]) -> Verdict:
-    verdicts = {r.verdict for r in results}
-    if Verdict.FAIL in verdicts:
+    return overall_of(r.verdict for r in results)
+
+
+def overall_of(verdicts: Iterable[str]) -> Verdict:
+    """The run's verdict from its scenarios' verdicts (plain strings are fine,
+    so a report can be rebuilt from summary.json): any fail fails the run;
+    otherwise anything undecided, or nothing at all, is inconclusive."""
+    seen = {Verdict(v) for v in verdicts}
+    if Verdict.FAIL in seen:
         return Verdict.FAIL
-    if Verdict.INCONCLUSIVE in verdicts or not results:
+    if Verdict.INCONCLUSIVE in seen or not seen:
         return Verdict.INCONCLUSIVE
     return Verdict.PASS
 

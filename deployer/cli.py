@@ -12,10 +12,10 @@ import sys
 from collections.abc import Sequence
 
 from deployer import kind, tools, up
-from deployer.errors import BadInputError, ChaosgateError
 from deployer.pins import PINS
 from deployer.stack import VARIANTS
 from deployer.up import IMAGE_MODES, UpOptions
+from kernel.errors import BadInputError, ChaosgateError
 
 
 def _cmd_tools(args: argparse.Namespace) -> int:

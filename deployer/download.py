@@ -11,9 +11,9 @@ from http.client import HTTPResponse
 from pathlib import Path
 from typing import cast
 
-from deployer.errors import InfraError
 from deployer.pins import Download
-from deployer.progress import say
+from kernel.errors import InfraError
+from kernel.progress import say
 
 # Short connect timeout: on a machine with no route to the release host the
 # build-from-source fallback should start within seconds, not minutes.

@@ -12,8 +12,8 @@ import json
 import shutil
 from dataclasses import dataclass
 
-from deployer import procs
-from deployer.errors import BadInputError, InfraError
+from kernel import procs
+from kernel.errors import BadInputError, InfraError
 
 INFO_TIMEOUT = 15.0
 """Seconds ``docker info`` may take. A healthy daemon answers in well under a

@@ -21,9 +21,11 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from deployer import engine, procs, runc_wrapper
-from deployer.errors import BadInputError, InfraError, WaitTimeout
-from deployer.progress import phase, say
+from deployer import engine, runc_wrapper
+from kernel import procs
+from kernel.errors import BadInputError, InfraError, WaitTimeout
+from kernel.files import write_if_changed
+from kernel.progress import phase, say
 
 # Indexed by capability number (linux/capability.h), as runc and Docker name them.
 CAP_NAMES = (
@@ -269,8 +271,8 @@ def _ensure_runc_wrapper(dry_run: bool) -> list[str]:
     module_source = Path(runc_wrapper.__file__).read_text()
     launcher = render_launcher(python, WRAPPER_DIR, real_runc, drop)
     changes: list[str] = []
-    module_changed = _write_if_changed(WRAPPER_DIR / "runc_wrapper.py", module_source, 0o644, dry_run)
-    launcher_changed = _write_if_changed(WRAPPER, launcher, 0o755, dry_run)
+    module_changed = write_if_changed(WRAPPER_DIR / "runc_wrapper.py", module_source, mode=0o644, dry_run=dry_run)
+    launcher_changed = write_if_changed(WRAPPER, launcher, mode=0o755, dry_run=dry_run)
     if module_changed or launcher_changed:
         changes.append(f"installed the runc wrapper {WRAPPER} (drops {', '.join(drop) or 'nothing'}, runs {real_runc})")
     changes += _ensure_daemon_json(dry_run)
@@ -290,7 +292,7 @@ def _ensure_daemon_json(dry_run: bool) -> list[str]:
     merged = merge_daemon_json(existing, str(WRAPPER))
     if merged == existing:
         return []
-    _write_if_changed(DAEMON_JSON, json.dumps(merged, indent=2) + "\n", 0o644, dry_run)
+    write_if_changed(DAEMON_JSON, json.dumps(merged, indent=2) + "\n", mode=0o644, dry_run=dry_run)
     return [f'registered runtime "{RUNTIME_NAME}" as dockerd\'s default in {DAEMON_JSON}']
 
 
@@ -309,7 +311,7 @@ def _ensure_inotify(dry_run: bool) -> list[str]:
                     say(f"cannot raise {key} from {current} to {minimum} ({exc}): kind may run out of watches")
                     continue
             changes.append(f"raised {key} from {current} to {minimum}")
-    if _write_if_changed(SYSCTL_CONF, sysctl_conf_text(wanted), 0o644, dry_run):
+    if write_if_changed(SYSCTL_CONF, sysctl_conf_text(wanted), mode=0o644, dry_run=dry_run):
         changes.append(f"wrote {SYSCTL_CONF} so the limits survive a reboot")
     return [_not_done(c) for c in changes] if dry_run else changes
 
@@ -481,20 +483,3 @@ def _log_tail(lines: int = 20) -> str:
 
 def _not_done(change: str) -> str:
     return f"not done (dry run): {change}"
-
-
-def _write_if_changed(path: Path, content: str, mode: int, dry_run: bool) -> bool:
-    """Atomically write ``content`` unless ``path`` holds it already; True if it differed."""
-    try:
-        if path.read_text() == content and (path.stat().st_mode & 0o7777) == mode:
-            return False
-    except OSError:
-        pass
-    if dry_run:
-        return True
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(content)
-    tmp.chmod(mode)
-    tmp.replace(path)
-    return True

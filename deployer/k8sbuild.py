@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from deployer import paths
-from deployer.errors import BadInputError, InfraError
 from deployer.images import golang
-from deployer.progress import phase, say
+from kernel.errors import BadInputError, InfraError
+from kernel.files import locked
+from kernel.progress import phase, say
 
 PIN = "v1.34.4"
 """The Kubernetes version chaosgate builds. The newest v1.34 patch the module proxy
@@ -160,7 +161,7 @@ def build_kubernetes(names: Sequence[str], version: str = PIN) -> dict[str, Path
     if not missing:
         return result
     toolchain = golang.find_go()
-    with golang.locked(root / ".lock"):
+    with locked(root / ".lock"):
         missing = [n for n in missing if not _is_current(bin_dir / n, n, parsed)]
         if not missing:
             return result

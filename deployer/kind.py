@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deployer import engine, tools
-from deployer.errors import BadInputError, InfraError
-from deployer.procs import run
-from deployer.progress import phase, say
+from kernel.errors import BadInputError, InfraError
+from kernel.procs import run
+from kernel.progress import phase, say
 
 STATE_DIR = Path(".chaosgate")
 CREATE_TIMEOUT_S = 900.0

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from deployer import tools
-from deployer.procs import run
+from kernel.procs import run
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from deployer.kubectl import Kubectl
-from deployer.progress import phase
-from deployer.wait import Deadline, Seen, wait_until
+from kernel.progress import phase
+from kernel.wait import Deadline, Seen, wait_until
 
 NAMESPACE = "kube-system"
 NAME = "metrics-server"

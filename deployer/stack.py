@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from deployer.errors import BadInputError, InfraError
 from deployer.kubectl import Helm, Kubectl
-from deployer.progress import phase, say
-from deployer.wait import Deadline, Seen, wait_until
+from kernel.errors import BadInputError, InfraError
+from kernel.progress import phase, say
+from kernel.wait import Deadline, Seen, wait_until
 
 CHARTS = Path(__file__).resolve().parent.parent / "charts"
 MANAGED_LABELS = {"app.kubernetes.io/managed-by": "chaosgate"}

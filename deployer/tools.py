@@ -24,11 +24,12 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from deployer import download, paths
-from deployer.errors import BadInputError, InfraError
 from deployer.images import golang
 from deployer.pins import PINS, ToolPin
-from deployer.procs import run
-from deployer.progress import phase, say
+from kernel.errors import BadInputError, InfraError
+from kernel.files import locked
+from kernel.procs import run
+from kernel.progress import phase, say
 
 SOURCES = ("explicit", "path", "cache", "download", "build")
 # Resolved once per process: resolution runs subprocesses and may print.
@@ -208,7 +209,7 @@ def _finish(pin: ToolPin, target: Path, source: str, start: float) -> ResolvedTo
 
 def _lock(pin: ToolPin) -> AbstractContextManager[None]:
     """Two processes that resolve the same tool at once build it once."""
-    return golang.locked(paths.bin_dir() / f".{pin.name}.lock")
+    return locked(paths.bin_dir() / f".{pin.name}.lock")
 
 
 def _first_line(exc: Exception) -> str:

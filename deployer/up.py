@@ -13,10 +13,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from deployer import kind, metrics_server, stack
-from deployer.errors import BadInputError
 from deployer.kubectl import Helm, Kubectl
-from deployer.progress import TIMINGS, Timings, phase, say
-from deployer.wait import Deadline, Seen, wait_until
+from kernel.errors import BadInputError
+from kernel.progress import TIMINGS, Timings, phase, say
+from kernel.wait import Deadline, Seen, wait_until
 
 IMAGE_MODES = ("auto", "pull", "build")
 # kind v0.30.0's default node image (its pkg/apis/config/defaults/image.go), used when images are pulled.

@@ -19,8 +19,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from deployer.errors import BadInputError, InfraError
-from deployer.progress import say
+from kernel.errors import BadInputError, InfraError
+from kernel.progress import say
 
 LOCUSTFILES = Path(__file__).parent / "locustfiles"
 REPO_ROOT = Path(__file__).resolve().parent.parent

@@ -12,11 +12,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from chaos.verdict import Verdict, exit_code, overall_of
 from reports import junit
 from reports.html import render
 from reports.svg import Series, Window, chart
-
-EXIT_CODES = {"pass": 0, "fail": 1, "inconclusive": 2}
 
 # (chart title, unit, [(series label, sample section, field, step)])
 CHARTS: tuple[tuple[str, str, tuple[tuple[str, str, str, bool], ...]], ...] = (
@@ -71,12 +70,7 @@ def read_records(path: Path) -> list[dict[str, Any]]:
 
 
 def overall_verdict(results: Sequence[Mapping[str, Any]]) -> str:
-    verdicts = {r["verdict"] for r in results}
-    if "fail" in verdicts:
-        return "fail"
-    if "inconclusive" in verdicts or not results:
-        return "inconclusive"
-    return "pass"
+    return overall_of(str(r["verdict"]) for r in results).value
 
 
 def fault_windows(records: Sequence[Mapping[str, Any]], scenario: str) -> list[Window]:
@@ -127,7 +121,7 @@ def write_summary(run_dir: Path, settings: Mapping[str, str], results: Sequence[
     verdict = overall_verdict(results)
     summary = {
         "verdict": verdict,
-        "exit_code": EXIT_CODES[verdict],
+        "exit_code": exit_code(Verdict(verdict)),
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "settings": dict(settings),
         "scenarios": list(results),

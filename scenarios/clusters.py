@@ -13,8 +13,8 @@ from chaos.kube import connect
 from chaos.settings import Settings
 from chaos.timeline import Timeline
 from deployer import kind, stack
-from deployer.errors import BadInputError, InfraError
 from deployer.up import Environment, deploy_stack, host_urls
+from kernel.errors import BadInputError, InfraError
 from loadtests import runner
 from scenarios.harness import Stack, require_healthy
 

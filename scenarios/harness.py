@@ -24,9 +24,9 @@ from chaos.slo import Profile, Slo
 from chaos.sources import hpa_source, minio_source, pods_source
 from chaos.timeline import Timeline, read
 from chaos.verdict import ScenarioResult
-from deployer.errors import InfraError, WaitTimeout
 from deployer.up import Environment
-from deployer.wait import Deadline, Seen, wait_until
+from kernel.errors import InfraError, WaitTimeout
+from kernel.wait import Deadline, Seen, wait_until
 from loadtests.runner import LoadPlan, LocustRun, read_history, wait_for_first_row
 
 MINIO_SELECTOR = "app.kubernetes.io/name=minio"

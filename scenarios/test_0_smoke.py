@@ -13,7 +13,7 @@ import pytest
 
 from chaos.clients import s3_client
 from chaos.minio_health import admin_info
-from deployer.wait import Deadline, Seen, wait_until
+from kernel.wait import Deadline, Seen, wait_until
 from scenarios.harness import BUCKET, HPA_NAME, Stack
 
 pytestmark = pytest.mark.smoke

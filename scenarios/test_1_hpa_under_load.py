@@ -11,8 +11,8 @@ in after the load stops.
 
 import pytest
 
-from deployer.errors import WaitTimeout
-from deployer.wait import Seen, wait_until
+from kernel.errors import WaitTimeout
+from kernel.wait import Seen, wait_until
 from scenarios.harness import ScenarioRun
 
 pytestmark = [pytest.mark.chaos, pytest.mark.scenario("hpa-under-load", title="Gateway autoscaling under load")]

@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 
 from chaos.localminio import LocalMinioCluster
-from deployer.errors import InfraError
-from deployer.wait import Seen, wait_until
+from kernel.errors import InfraError
+from kernel.wait import Seen, wait_until
 
 APP_DIR = Path(__file__).resolve().parents[1]
 # Seconds: a cold interpreter imports fastapi and reaches MinIO in ~2 s.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from gateway_proc import GatewayFactory, RunningGateway
 
-from deployer.wait import Seen, wait_until
+from kernel.wait import Seen, wait_until
 from tests.fixtures.minio_local import ClusterFactory
 
 

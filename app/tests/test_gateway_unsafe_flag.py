@@ -12,7 +12,7 @@ import pytest
 from gateway.config import UNSAFE_ACK_VALUE
 from gateway_proc import GatewayFactory, RunningGateway, gateway_env, spawn_gateway
 
-from deployer.wait import Seen, wait_until
+from kernel.wait import Seen, wait_until
 from tests.fixtures.minio_local import ClusterFactory
 
 

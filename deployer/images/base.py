@@ -28,10 +28,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from deployer import paths, procs
-from deployer.errors import BadInputError, InfraError
+from deployer import paths
 from deployer.images import gobuilds, golang, kindsource, rootfs
-from deployer.progress import phase
+from kernel import procs
+from kernel.errors import BadInputError, InfraError
+from kernel.progress import phase
 
 BASE_REPO = "localhost/chaosgate/kind-base"
 RECIPE_VERSION = "1"

@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from deployer.errors import InfraError
 from deployer.images import archive, cni, gobuilds, iptables
+from kernel.errors import InfraError
 
 KUBE_IMAGES = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy")
 

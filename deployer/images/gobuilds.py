@@ -23,10 +23,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from deployer import paths, procs
-from deployer.errors import BadInputError, InfraError
+from deployer import paths
 from deployer.images import golang
-from deployer.progress import phase
+from kernel import procs
+from kernel.errors import BadInputError, InfraError
+from kernel.files import locked
+from kernel.progress import phase
 
 WRAPPER_PREFIX = "chaosgate.invalid/build/"
 
@@ -246,7 +248,7 @@ def build_component(component: GoComponent) -> dict[str, Path]:
     if _is_built(stamp, component, result):
         return result
     toolchain = golang.find_go()
-    with golang.locked(root / ".lock"):
+    with locked(root / ".lock"):
         if _is_built(stamp, component, result):
             return result
         _check_cgo(component)

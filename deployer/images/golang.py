@@ -10,21 +10,21 @@ requires the upstream module and turns each local replace into a versioned one.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deployer import paths, procs
-from deployer.errors import BadInputError, InfraError
-from deployer.progress import phase
+from deployer import paths
+from kernel import procs
+from kernel.errors import BadInputError, InfraError
+from kernel.files import write_if_changed
+from kernel.progress import phase
 
 GO_ENV_VAR = "CHAOSGATE_GO"
 """Path of the ``go`` binary to use when it is not on PATH."""
@@ -230,29 +230,6 @@ def godebug_of(upstream: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def excludes_of(upstream: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(str(e["Path"]), str(e["Version"])) for e in upstream.get("Exclude") or []]
-
-
-def write_if_changed(path: Path, text: str) -> bool:
-    """Write ``text`` unless the file already holds it; True when it was written."""
-    if path.is_file() and path.read_text() == text:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
-    return True
-
-
-@contextmanager
-def locked(lock_file: Path) -> Iterator[None]:
-    """Hold an exclusive lock so two runs never build into the same folder at once."""
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
-    with lock_file.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def prepare_wrapper(toolchain: GoToolchain, module_dir: Path, gomod_text: str, what: str) -> Path:

@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from deployer.errors import InfraError
 from deployer.images import golang
+from kernel.errors import InfraError
 
 KIND_MODULE = "sigs.k8s.io/kind"
 KIND_VERSION = "v0.30.0"

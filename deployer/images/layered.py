@@ -18,10 +18,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from deployer import paths, procs
-from deployer.errors import InfraError
-from deployer.images import archive, golang
-from deployer.progress import phase, say
+from deployer import paths
+from deployer.images import archive
+from kernel import procs
+from kernel.errors import InfraError
+from kernel.files import locked
+from kernel.progress import phase, say
 
 CONTENT_KEY_LABEL = "dev.chaosgate.content-key"
 BUILT_FROM_LABEL = "dev.chaosgate.built-from"
@@ -192,7 +194,7 @@ def ensure_image(image: LayeredImage) -> str:
         return image.ref
     root = paths.cache_dir() / "stack-images"
     name = image.ref.rsplit("/", 1)[-1].split(":", 1)[0]
-    with golang.locked(root / f".{name}.lock"):
+    with locked(root / f".{name}.lock"):
         if is_current(image.ref, key):
             return image.ref
         root.mkdir(parents=True, exist_ok=True)

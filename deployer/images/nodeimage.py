@@ -22,10 +22,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from deployer import k8sbuild, paths, procs
-from deployer.errors import InfraError
+from deployer import k8sbuild, paths
 from deployer.images import archive, base, catalog, cni, gobuilds, golang, kindsource, pause, rootfs
-from deployer.progress import phase, say
+from kernel import procs
+from kernel.errors import InfraError
+from kernel.progress import phase, say
 
 NODE_REPO = "localhost/chaosgate/kind-node"
 RECIPE_VERSION = "1"

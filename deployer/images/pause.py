@@ -12,10 +12,11 @@ import re
 import shutil
 from pathlib import Path
 
-from deployer import paths, procs
-from deployer.errors import BadInputError, InfraError
+from deployer import paths
 from deployer.images import golang
-from deployer.progress import phase
+from kernel import procs
+from kernel.errors import BadInputError, InfraError
+from kernel.progress import phase
 
 
 def pause_tag(makefile_text: str) -> str:

@@ -31,10 +31,12 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from deployer import paths, procs
-from deployer.errors import BadInputError, InfraError
-from deployer.images import archive, golang, layered, rootfs, stackpins
-from deployer.progress import phase, say
+from deployer import paths
+from deployer.images import archive, layered, rootfs, stackpins
+from kernel import procs
+from kernel.errors import BadInputError, InfraError
+from kernel.files import locked
+from kernel.progress import phase, say
 
 GATEWAY_LOCK: tuple[str, ...] = (
     "annotated-doc==0.0.7",
@@ -162,7 +164,7 @@ def ensure_wheelhouse(app_dir: Path = stackpins.APP_DIR) -> Path:
     root = paths.cache_dir() / "stack-images" / "wheels" / key
     if (root / "simple" / "index.html").is_file():
         return root
-    with golang.locked(root.parent / ".wheels.lock"):
+    with locked(root.parent / ".wheels.lock"):
         if (root / "simple" / "index.html").is_file():
             return root
         shutil.rmtree(root, ignore_errors=True)
@@ -283,7 +285,7 @@ def build_python_base() -> str:
         say(f"{ref} is up to date (content key {key})")
         return ref
     root = paths.cache_dir() / "stack-images"
-    with golang.locked(root / ".python-base.lock"):
+    with locked(root / ".python-base.lock"):
         if layered.is_current(ref, key):
             return ref
         root.mkdir(parents=True, exist_ok=True)
@@ -347,7 +349,7 @@ def build_gateway(base_image: str, app_dir: Path = stackpins.APP_DIR) -> str:
     if layered.is_current(ref, key):
         say(f"{ref} is up to date (content key {key})")
         return ref
-    with golang.locked(paths.cache_dir() / "stack-images" / ".gateway.lock"):
+    with locked(paths.cache_dir() / "stack-images" / ".gateway.lock"):
         if layered.is_current(ref, key):
             return ref
         old_id = layered.image_id(ref)

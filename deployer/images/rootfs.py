@@ -18,10 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from deployer import paths, procs
-from deployer.errors import BadInputError
-from deployer.images import golang
-from deployer.progress import phase
+from deployer import paths
+from kernel import procs
+from kernel.errors import BadInputError
+from kernel.files import locked
+from kernel.progress import phase
 
 DEBIAN_SUITE = "bookworm"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
@@ -114,7 +115,7 @@ def build_rootfs_tar(spec: RootfsSpec) -> Path:
         raise BadInputError("debootstrap is not installed; on Debian/Ubuntu: apt-get install debootstrap")
     if os.geteuid() != 0:
         raise BadInputError("building a Debian root filesystem with debootstrap needs root; run as root")
-    with golang.locked(rootfs_dir() / f".{spec.name}.lock"):
+    with locked(rootfs_dir() / f".{spec.name}.lock"):
         if out.is_file():
             return out
         work = Path(tempfile.mkdtemp(prefix=f"{spec.name}-", dir=rootfs_dir()))

@@ -27,9 +27,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from deployer import pins, tools
-from deployer.errors import BadInputError, InfraError
 from deployer.images import archive, base, gobuilds, golang, layered, pyapp, rootfs, stackpins, upstream
-from deployer.progress import phase, say
+from kernel.errors import BadInputError, InfraError
+from kernel.progress import phase, say
 
 MODES = ("pull", "build", "auto")
 

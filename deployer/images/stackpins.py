@@ -14,8 +14,8 @@ from typing import Any
 import yaml
 
 from deployer import pins
-from deployer.errors import BadInputError
 from deployer.images import catalog, gobuilds
+from kernel.errors import BadInputError
 
 CHARTS = Path(__file__).resolve().parent.parent.parent / "charts"
 APP_DIR = Path(__file__).resolve().parent.parent.parent / "app"

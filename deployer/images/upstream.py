@@ -16,10 +16,10 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
-from deployer import procs
-from deployer.errors import InfraError
 from deployer.images import layered
-from deployer.progress import phase, say
+from kernel import procs
+from kernel.errors import InfraError
+from kernel.progress import phase, say
 
 REGISTRY_HOSTS = ("registry-1.docker.io", "quay.io", "registry.k8s.io")
 """Where the upstream images live (Docker Hub's API host, not docker.io)."""

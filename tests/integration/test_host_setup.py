@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from deployer import engine, hostsetup, procs
-from deployer.errors import InfraError
+from deployer import engine, hostsetup
+from kernel import procs
+from kernel.errors import InfraError
 
 pytestmark = pytest.mark.docker
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from chaos.localminio import LocalMinioCluster
-from deployer.errors import InfraError
-from deployer.wait import Seen, wait_until
+from kernel.errors import InfraError
+from kernel.wait import Seen, wait_until
 
 
 def _script(tmp_path: Path, body: str) -> Path:

@@ -16,10 +16,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from deployer import engine, procs
-from deployer.errors import InfraError
+from deployer import engine
 from deployer.images import layered, stack
-from deployer.wait import Seen, wait_until
+from kernel import procs
+from kernel.errors import InfraError
+from kernel.wait import Seen, wait_until
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 

@@ -8,7 +8,7 @@ import pytest
 from urllib3.exceptions import MaxRetryError
 
 from chaos.clients import Credentials, admin_client, http_pool, s3_client, split_url
-from deployer.errors import BadInputError
+from kernel.errors import BadInputError
 
 
 def test_credentials_hide_the_secret_in_repr() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from deployer import engine, hostsetup, runc_wrapper
-from deployer.errors import BadInputError
+from kernel.errors import BadInputError
 
 STATUS_TEXT = """Name:\tcat
 CapInh:\t0000000000000000
@@ -113,19 +113,6 @@ def test_merge_daemon_json_rejects_runtimes_that_are_not_an_object() -> None:
 def test_sysctl_conf_text_lists_every_value() -> None:
     text = hostsetup.sysctl_conf_text({"fs.b": 2, "fs.a": 1})
     assert text.splitlines()[1:] == ["fs.a = 1", "fs.b = 2"]
-
-
-def test_write_if_changed_writes_once(tmp_path: Path) -> None:
-    target = tmp_path / "d" / "f"
-    assert hostsetup._write_if_changed(target, "x\n", 0o644, dry_run=False)
-    assert target.read_text() == "x\n"
-    assert not hostsetup._write_if_changed(target, "x\n", 0o644, dry_run=False)
-    assert hostsetup._write_if_changed(target, "x\n", 0o755, dry_run=False), "mode change counts"
-    assert hostsetup._write_if_changed(target, "y\n", 0o755, dry_run=True)
-    assert target.read_text() == "x\n", "dry run writes nothing"
-
-
-# ---- runc argument parsing ----------------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from deployer.errors import InfraError
 from deployer.images import archive
+from kernel.errors import InfraError
 
 
 def _layer(tmp_path: Path, name: str) -> tuple[Path, str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from deployer.errors import InfraError
 from deployer.images import base
+from kernel.errors import InfraError
 
 # the CRI part of kind v0.30's images/base/files/etc/containerd/config.toml
 KIND_CONFIG = """version = 2

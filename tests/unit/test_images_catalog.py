@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from deployer.errors import InfraError
 from deployer.images import archive, catalog, cni, iptables
+from kernel.errors import InfraError
 
 # `kubeadm config images list --kubernetes-version v1.34.4`, as printed by kubeadm v1.34.4
 KUBEADM_V1_34_4 = """registry.k8s.io/kube-apiserver:v1.34.4

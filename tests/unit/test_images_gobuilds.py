@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from deployer.errors import InfraError
 from deployer.images import gobuilds
+from kernel.errors import InfraError
 
 ETCD_UPSTREAM: dict[str, Any] = {
     "Module": {"Path": "go.etcd.io/etcd/server/v3"},

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from deployer.errors import BadInputError, InfraError
 from deployer.images import golang
+from kernel.errors import BadInputError, InfraError
 
 
 @pytest.mark.parametrize(
@@ -94,14 +94,6 @@ def test_module_time_reads_the_proxy_info(tmp_path: Path) -> None:
     info.write_text('{"Version":"v1.34.4"}')
     with pytest.raises(InfraError, match="no usable Time"):
         golang.module_time(info)
-
-
-def test_write_if_changed(tmp_path: Path) -> None:
-    target = tmp_path / "sub" / "go.mod"
-    assert golang.write_if_changed(target, "a\n") is True
-    assert golang.write_if_changed(target, "a\n") is False
-    assert golang.write_if_changed(target, "b\n") is True
-    assert target.read_text() == "b\n"
 
 
 def test_binary_reports_version_matches_whole_words(tmp_path: Path) -> None:

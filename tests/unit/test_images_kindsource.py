@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from deployer.errors import InfraError
 from deployer.images import kindsource
+from kernel.errors import InfraError
 
 SAMPLE = """package nodeimage
 

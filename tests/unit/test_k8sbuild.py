@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from deployer import k8sbuild
-from deployer.errors import BadInputError, InfraError
 from deployer.images import golang
+from kernel.errors import BadInputError, InfraError
 
 # The shape `go mod edit -json` prints for k8s.io/kubernetes' go.mod, cut down.
 UPSTREAM: dict[str, Any] = {

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from chaos.localminio import LocalMinioCluster
-from deployer.errors import BadInputError, InfraError
+from kernel.errors import BadInputError, InfraError
 
 
 def test_layout_ports_drives_and_credentials(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from chaos import settings as s
-from deployer.errors import BadInputError
+from kernel.errors import BadInputError
 
 
 def test_defaults_are_valid():

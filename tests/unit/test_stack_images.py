@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from deployer import pins
-from deployer.errors import BadInputError, InfraError
 from deployer.images import archive, layered, pyapp, stack, stackpins, upstream
+from kernel.errors import BadInputError, InfraError
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,8 +10,8 @@ import stat
 import pytest
 
 from deployer import tools
-from deployer.errors import BadInputError, InfraError
 from deployer.pins import HELM
+from kernel.errors import BadInputError, InfraError
 
 
 def _fake_helm(path, version):

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from deployer.errors import InfraError, WaitTimeout
-from deployer.wait import Deadline, Seen, wait_until
+from kernel.errors import InfraError, WaitTimeout
+from kernel.wait import Deadline, Seen, wait_until
 
 
 def test_returns_the_first_truthy_value() -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from deployer.errors import WaitTimeout
+from kernel.errors import WaitTimeout
 
 T = TypeVar("T")
 

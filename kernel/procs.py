@@ -7,7 +7,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from deployer.errors import InfraError
+from kernel.errors import InfraError
 
 
 def run(
