@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deployer.up import UpOptions
 from kernel.errors import BadInputError
 
 CLUSTERS = ("kind", "existing")
-IMAGE_MODES = ("auto", "pull", "build")
 PROFILES = ("quick", "standard")
-_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
 
 def option(flag: str, help: str, **extra: Any) -> Any:
@@ -88,14 +86,8 @@ class Settings:
 
     def __post_init__(self) -> None:
         _one_of("cluster", self.cluster, CLUSTERS)
-        _one_of("images", self.images, IMAGE_MODES)
         _one_of("profile", self.profile, PROFILES)
-        if not _NAME.match(self.cluster_name):
-            raise BadInputError(
-                f"cluster_name {self.cluster_name!r} is not a valid name: use lowercase letters, digits and '-'"
-            )
-        if not 0 <= self.workers <= 5:
-            raise BadInputError(f"workers must be 0..5 on one machine, got {self.workers}")
+        self.up_options()  # the deployer's own checks of name, workers and image mode
         if self.cluster == "existing":
             if not self.kube_context:
                 raise BadInputError("--cluster existing needs --kube-context (CHAOSGATE_KUBE_CONTEXT)")
@@ -109,6 +101,16 @@ class Settings:
             raise BadInputError("--kube-context is only used with --cluster existing")
         if self.slo_file is not None and not self.slo_file.is_file():
             raise BadInputError(f"slo_file {self.slo_file} does not exist")
+
+    def up_options(self) -> UpOptions:
+        """The deployer's options for the kind cluster these settings ask for."""
+        return UpOptions(
+            cluster_name=self.cluster_name,
+            workers=self.workers,
+            images=self.images,
+            reuse=self.reuse_cluster,
+            keep_on_failure=self.keep_cluster,
+        )
 
     def effective(self) -> dict[str, str]:
         """The settings as strings, for the report."""

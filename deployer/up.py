@@ -9,6 +9,7 @@ leaves nothing half-deployed.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -19,12 +20,20 @@ from kernel.progress import TIMINGS, Timings, phase, say
 from kernel.wait import Deadline, Seen, wait_until
 
 IMAGE_MODES = ("auto", "pull", "build")
+MAX_WORKERS = 5  # kind worker nodes that still fit one 2-core machine
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# kind names its node containers <name>-control-plane / <name>-workerN and
+# Docker container names and DNS labels stop at 63 characters.
+MAX_NAME = 40
 # kind v0.30.0's default node image (its pkg/apis/config/defaults/image.go), used when images are pulled.
 KIND_NODE_IMAGE = "kindest/node:v1.34.0@sha256:7416a61b42b1662ca6ca89f02028ac133a309a2a30ba309614e8ec94d976dc5a"
 
 
 @dataclass(frozen=True)
 class UpOptions:
+    """What `up` (and the chaos tier's cluster fixture) needs; the one place
+    where the cluster name, worker count and image mode are checked."""
+
     cluster_name: str = "chaosgate"
     workers: int = 2
     images: str = "auto"
@@ -34,10 +43,15 @@ class UpOptions:
     namespace: str = "chaosgate"
 
     def __post_init__(self) -> None:
+        if not _NAME.match(self.cluster_name) or len(self.cluster_name) > MAX_NAME:
+            raise BadInputError(
+                f"cluster name {self.cluster_name!r} is not valid: use at most {MAX_NAME} lowercase letters, "
+                "digits and '-', starting and ending with a letter or digit"
+            )
         if self.images not in IMAGE_MODES:
             raise BadInputError(f"--images must be one of {', '.join(IMAGE_MODES)}, got {self.images!r}")
-        if not 0 <= self.workers <= 5:
-            raise BadInputError(f"--workers must be 0..5 on one machine, got {self.workers}")
+        if not 0 <= self.workers <= MAX_WORKERS:
+            raise BadInputError(f"--workers must be 0..{MAX_WORKERS} on one machine, got {self.workers}")
         if self.variant not in stack.VARIANTS:
             raise BadInputError(f"--variant must be one of {', '.join(stack.VARIANTS)}, got {self.variant!r}")
 

@@ -24,7 +24,7 @@ def test_verdict_sets_the_exit_code(tmp_path, kind, code):
     test.write_text(f"def test_it(scenario_result):\n    {BODY[kind] or 'pass'}\n")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "conftest", "-p", "no:cacheprovider", str(test)],
+        [sys.executable, "-m", "pytest", "-q", "-p", "scenarios.plugin", "-p", "no:cacheprovider", str(test)],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -1,0 +1,3 @@
+"""The fast tier: real MinIO server processes on loopback (tests.fixtures)."""
+
+pytest_plugins = ["tests.fixtures.minio_local"]
