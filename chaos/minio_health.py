@@ -125,6 +125,21 @@ class ServerState:
 
 
 @dataclass(frozen=True)
+class Topology:
+    servers: int
+    drives: int
+    pools: int
+    drives_per_set: int
+    parity: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.servers} servers, {self.drives} drives in {self.pools} pool(s), "
+            f"{self.drives_per_set} drives per erasure set, parity EC:{self.parity}"
+        )
+
+
+@dataclass(frozen=True)
 class ClusterInfo:
     """Admin info summarised: what one server reports about every server and drive."""
 
@@ -132,6 +147,24 @@ class ClusterInfo:
     servers: tuple[ServerState, ...]
     online_disks: int
     offline_disks: int
+    # The erasure layout from the backend section: per pool, how many sets and
+    # drives per set, and the standard storage class's parity.
+    sets_per_pool: tuple[int, ...] = ()
+    drives_per_set: tuple[int, ...] = ()
+    parity: int = 0
+
+    @property
+    def topology(self) -> Topology:
+        """The cluster's shape as MinIO itself declares it. Every server is
+        started with the full endpoint list, so servers that are down are still
+        listed, and the layout holds whatever state the servers are in."""
+        return Topology(
+            servers=len(self.servers),
+            drives=sum(s * d for s, d in zip(self.sets_per_pool, self.drives_per_set, strict=True)),
+            pools=len(self.sets_per_pool),
+            drives_per_set=min(self.drives_per_set, default=0),
+            parity=self.parity,
+        )
 
     @property
     def drives(self) -> tuple[DriveState, ...]:
@@ -208,7 +241,17 @@ def parse_admin_info(raw: str | Mapping[str, Any]) -> ClusterInfo:
         servers=tuple(servers),
         online_disks=_field(backend, "onlineDisks", int, 0),
         offline_disks=_field(backend, "offlineDisks", int, 0),
+        sets_per_pool=_ints(backend, "totalSets"),
+        drives_per_set=_ints(backend, "totalDrivesPerSet"),
+        parity=_field(backend, "standardSCParity", int, 0),
     )
+
+
+def _ints(obj: Mapping[str, Any], key: str) -> tuple[int, ...]:
+    values = _field(obj, key, list, [])
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise ProbeError(f"admin info field {key!r} is {values!r}, expected a list of whole numbers")
+    return tuple(values)
 
 
 def admin_info(url: str, credentials: KeyPair, *, http: PoolManager | None = None) -> ClusterInfo:

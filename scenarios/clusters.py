@@ -10,16 +10,15 @@ from typing import Any
 from chaos import faults
 from chaos.clients import Credentials
 from chaos.kube import connect
+from chaos.minio_health import ProbeError, Topology, admin_info
 from chaos.settings import Settings
 from chaos.timeline import Timeline
 from deployer import kind, stack
 from deployer.up import Environment, deploy_stack, host_urls
-from kernel.errors import BadInputError, InfraError
+from kernel.errors import BadInputError, InfraError, WaitTimeout
+from kernel.wait import Deadline, wait_until
 from loadtests import runner
 from scenarios.harness import Stack, require_healthy
-
-# Servers x drives per variant (charts/stack/values-kind.yaml and values-<variant>.yaml).
-TOPOLOGY = {"default": (4, 4), "ephemeral": (4, 4), "unsafe-app": (4, 4), "two-pools": (8, 8)}
 
 
 def existing(settings: Settings) -> Environment:
@@ -58,8 +57,8 @@ class StackManager:
         self.current: Stack | None = None
 
     def ensure(self, variant: str) -> Stack:
-        if variant not in TOPOLOGY:
-            raise BadInputError(f"unknown stack variant {variant!r}; known: {', '.join(TOPOLOGY)}")
+        if variant not in stack.VARIANTS:
+            raise BadInputError(f"unknown stack variant {variant!r}; known: {', '.join(stack.VARIANTS)}")
         if self.variant != variant or self.current is None:
             self.remove()
             with self.timeline.span("phase.stack", variant=variant):
@@ -75,14 +74,16 @@ class StackManager:
 
     def _connect(self, variant: str) -> Stack:
         user, password = stack.credentials(self.env.kubectl(), self.env.namespace)
-        servers, drives = TOPOLOGY[variant]
+        credentials = Credentials(user, password)
+        shape = read_topology(self.env.urls["minio"], credentials)
+        self.timeline.event("stack.topology", variant=variant, topology=str(shape))
         return Stack(
             env=self.env,
             kube=connect(self.env.kubeconfig, self.env.context),
-            credentials=Credentials(user, password),
+            credentials=credentials,
             variant=variant,
-            servers=servers,
-            drives=drives,
+            servers=shape.servers,
+            drives=shape.drives,
         )
 
     def remove(self) -> None:
@@ -92,6 +93,24 @@ class StackManager:
             stack.uninstall(self.env.kubectl(), self.env.helm(), stack.StackSpec(namespace=self.env.namespace))
         self.variant = None
         self.current = None
+
+
+def read_topology(url: str, credentials: Credentials, timeout: float = 120.0) -> Topology:
+    """The stack's shape from MinIO's own admin info, not from what the charts say."""
+    try:
+        info = wait_until(
+            lambda: admin_info(url, credentials),
+            what=f"MinIO admin info from {url}",
+            timeout=Deadline(timeout),
+            interval=2.0,
+            tolerate=(ProbeError,),
+        )
+    except WaitTimeout as exc:
+        raise InfraError(f"could not read the stack's topology: {exc}") from exc
+    shape = info.topology
+    if shape.servers == 0 or shape.drives == 0:
+        raise InfraError(f"MinIO at {url} reports no erasure layout ({shape}); is it running in distributed mode?")
+    return shape
 
 
 def leak_audit(settings: Settings) -> dict[str, Any]:

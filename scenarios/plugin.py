@@ -27,6 +27,7 @@ from chaos.settings import Settings
 from chaos.slo import PROFILES, Profile, Slo, load_slo
 from chaos.timeline import Timeline
 from chaos.verdict import ScenarioResult, Verdict, exit_code, overall
+from deployer.stack import VARIANTS
 from deployer.up import Environment, create_cluster
 from kernel.errors import BadInputError, ChaosgateError
 from kernel.progress import TIMINGS
@@ -69,6 +70,20 @@ def pytest_configure(config: pytest.Config) -> None:
     # SIGTERM (CI cancelling a job) unwinds like Ctrl-C, so every fixture's
     # cleanup runs: Locust stopped, nodes started, the cluster deleted.
     signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Smoke checks first, then the scenarios grouped by the stack variant they
+    need (the default stack first), so each variant is deployed once; within a
+    group, collection order."""
+    items[:] = [item for _, item in sorted(enumerate(items), key=lambda pair: _order(*pair))]
+
+
+def _order(index: int, item: pytest.Item) -> tuple[bool, int, int]:
+    marker = item.get_closest_marker("variant")
+    variant = str(marker.args[0]) if marker else "default"
+    rank = VARIANTS.index(variant) if variant in VARIANTS else len(VARIANTS)
+    return (item.get_closest_marker("smoke") is None, rank, index)
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:

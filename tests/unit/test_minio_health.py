@@ -133,3 +133,23 @@ def test_health_check_describes_itself() -> None:
     assert str(down) == f"{URL}/minio/health/cluster: no answer (ConnectionRefused)"
     healing = HealthCheck(URL, HealthPath.CLUSTER, 200, write_quorum=3, healing_drives=2)
     assert str(healing) == f"{URL}/minio/health/cluster: 200 (write_quorum=3, healing_drives=2)"
+
+
+@pytest.mark.parametrize("name", ["admin_info_healthy.json", "admin_info_one_server_offline.json"])
+def test_topology_comes_from_the_erasure_layout_whatever_the_servers_state(name: str) -> None:
+    shape = parse_admin_info(_raw(name)).topology
+    assert (shape.servers, shape.drives, shape.pools, shape.drives_per_set, shape.parity) == (4, 4, 1, 4, 2)
+
+
+def test_topology_of_two_pools_adds_their_drives() -> None:
+    raw = _raw("admin_info_healthy.json")
+    raw["backend"] = {**raw["backend"], "totalSets": [1, 2], "totalDrivesPerSet": [4, 4]}
+    shape = parse_admin_info(raw).topology
+    assert (shape.drives, shape.pools) == (12, 2)
+
+
+def test_topology_refuses_a_garbled_layout() -> None:
+    raw = _raw("admin_info_healthy.json")
+    raw["backend"] = {**raw["backend"], "totalSets": ["1"]}
+    with pytest.raises(ProbeError, match="totalSets"):
+        parse_admin_info(raw)

@@ -1,0 +1,52 @@
+"""The chaos tier orders its tests by what they need, not by file names:
+smoke first, then each stack variant's scenarios together (the default first)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TESTS = """
+import pytest
+
+@pytest.mark.variant("ephemeral")
+def test_a_ephemeral(): pass
+
+def test_b_default(): pass
+
+@pytest.mark.smoke
+def test_c_smoke(): pass
+
+@pytest.mark.variant("unsafe-app")
+def test_d_unsafe(): pass
+
+@pytest.mark.variant("ephemeral")
+def test_e_ephemeral(): pass
+
+@pytest.mark.variant("default")
+def test_f_default(): pass
+"""
+
+
+def test_smoke_first_then_grouped_by_variant(tmp_path: Path) -> None:
+    (tmp_path / "test_order.py").write_text(TESTS)
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "scenarios.plugin", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    names = [line.split("::")[1] for line in done.stdout.splitlines() if "::" in line]
+    assert names == [
+        "test_c_smoke",
+        "test_b_default",
+        "test_f_default",
+        "test_a_ephemeral",
+        "test_e_ephemeral",
+        "test_d_unsafe",
+    ], done.stdout + done.stderr
