@@ -29,6 +29,11 @@ class ScenarioResult:
     reasons: list[str] = field(default_factory=list)
     # Named numbers measured in the run (seconds, ratios, counts), for the report.
     measurements: dict[str, float | int | None] = field(default_factory=dict)
+    # The SLO limit each checked measurement was held to, e.g.
+    # {"time_to_healed_s": {"limit": 300.0, "kind": "max", "unit": "s"}}: kind "max"
+    # is "at most", "min" is "at least"; unit "" is a ratio or a count. asdict()
+    # in to_dict() carries it into summary.json; older summaries have no limits.
+    limits: dict[str, dict[str, Any]] = field(default_factory=dict)
     ledger: dict[str, Any] | None = None
     proofs: list[dict[str, Any]] = field(default_factory=list)
     # Timeline seconds of the scenario's start and end.

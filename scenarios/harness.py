@@ -260,6 +260,8 @@ class ScenarioRun:
         self.result.measurements[name] = value
         if limit is None:
             return
+        # The limit next to the value, so reports need not parse it from the checks.
+        self.result.limits[name] = {"limit": float(limit), "kind": "min" if floor else "max", "unit": unit}
         if value is None:
             self.result.fail(f"{name}: never observed (limit {limit:g}{unit})")
             return
