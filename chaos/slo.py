@@ -8,6 +8,7 @@ refused, naming the key, so a typo cannot silently loosen a gate.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,12 +67,23 @@ def load_slo(path: Path | None) -> Slo:
         raise BadInputError(f"SLO file {path}: unknown key(s) {unknown}; known: {sorted(known)}")
     values: dict[str, float] = {}
     for key, value in data.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise BadInputError(f"SLO file {path}: {key} must be a number >= 0, got {value!r}")
-        if key.endswith(("_min", "ratio_max")) and value > 1:
-            raise BadInputError(f"SLO file {path}: {key} is a ratio and must be <= 1, got {value}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise BadInputError(f"SLO file {path}: {key} must be a finite number, got {value!r}")
+        problem = _out_of_range(key, float(value))
+        if problem:
+            raise BadInputError(f"SLO file {path}: {key} = {value!r} {problem}")
         values[key] = float(value)
     return Slo(**values)
+
+
+def _out_of_range(key: str, value: float) -> str:
+    """Why ``value`` is no limit at all for ``key`` (a check that could never
+    fail, or never pass), or "" when it is a real limit."""
+    if key.endswith("_min"):  # shares that must be reached
+        return "" if 0 < value <= 1 else "must be a share in (0, 1]: 0 or less lets any result pass"
+    if key.endswith("ratio_max"):  # shares that may fail
+        return "" if 0 <= value < 1 else "must be a share in [0, 1): 1 or more lets every request fail"
+    return "" if value > 0 else "must be > 0: a limit of 0 or less can never be met"
 
 
 @dataclass(frozen=True)

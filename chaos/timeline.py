@@ -32,6 +32,7 @@ class Timeline:
         self._lock = threading.Lock()
         self._file = path.open("a", encoding="utf-8")
         self.scenario = ""
+        self._open: list[str] = []  # spans not yet ended, innermost last
 
     def now(self) -> float:
         return round(self._clock() - self._start, 3)
@@ -68,12 +69,21 @@ class Timeline:
         (``.end`` carries ``ok`` and the duration)."""
         start = time.monotonic()
         self.event(f"{name}.start", **data)
+        self._open.append(name)
         ok = False
         try:
             yield
             ok = True
         finally:
+            self._open.remove(name)
             self.event(f"{name}.end", ok=ok, seconds=round(time.monotonic() - start, 3), **data)
+
+    def phase(self) -> str:
+        """Where the run is now, for "aborted during ...": the innermost open
+        span, else the scenario, else "setup"."""
+        if self._open:
+            return self._open[-1]
+        return f"scenario {self.scenario}" if self.scenario else "setup"
 
     def close(self) -> None:
         with self._lock:

@@ -21,11 +21,23 @@ class Verdict(StrEnum):
     INCONCLUSIVE = "inconclusive"
 
 
+NOT_RUN = "not-run"
+RUNNING = "running"
+FINISHED = "finished"
+ABORTED = "aborted"
+
+
 @dataclass
 class ScenarioResult:
+    """One scenario's verdict. It starts undecided ("not-run", inconclusive)
+    and becomes "pass" only through :meth:`finish`, once the scenario's body
+    ran to its end with no failed or undecided check: an interrupt, a timeout,
+    a skip or a crash can never leave a pass behind."""
+
     name: str
     title: str = ""
-    verdict: Verdict = Verdict.PASS
+    verdict: Verdict = Verdict.INCONCLUSIVE
+    status: str = NOT_RUN
     reasons: list[str] = field(default_factory=list)
     # Named numbers measured in the run (seconds, ratios, counts), for the report.
     measurements: dict[str, float | int | None] = field(default_factory=dict)
@@ -41,6 +53,8 @@ class ScenarioResult:
     t_end: float = 0.0
     # Passing checks, so a reader sees what was verified, not only what failed.
     checks: list[str] = field(default_factory=list)
+    # True once any check could not decide; finish() then cannot turn it into a pass.
+    undecided: bool = False
 
     def fail(self, reason: str) -> None:
         self.reasons.append(reason)
@@ -48,8 +62,29 @@ class ScenarioResult:
 
     def inconclusive(self, reason: str) -> None:
         self.reasons.append(reason)
+        self.undecided = True
         if self.verdict is not Verdict.FAIL:
             self.verdict = Verdict.INCONCLUSIVE
+
+    def start(self) -> None:
+        self.status = RUNNING
+
+    def finish(self) -> None:
+        """The scenario ran to its end: pass unless a check failed or could not decide."""
+        if self.status == ABORTED:
+            return
+        self.status = FINISHED
+        if self.verdict is Verdict.INCONCLUSIVE and not self.undecided:
+            self.verdict = Verdict.PASS
+
+    def abort(self, why: str) -> None:
+        """The scenario did not run to its end (interrupt, timeout, skip, crash)."""
+        self.status = ABORTED
+        self.inconclusive(f"aborted: {why}")
+
+    def never_ran(self, why: str) -> None:
+        if self.status == NOT_RUN:
+            self.inconclusive(f"not run: {why}")
 
     def require(self, ok: bool, passed: str, failed: str) -> bool:
         """Record a product check: ``passed`` when it holds, a failure otherwise."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -49,3 +50,58 @@ def run(
 
 def _tail(text: str, lines: int = 30) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
+
+
+# Processes chaosgate starts in the background (Locust) carry this variable
+# with the pid of the run that owns them, so a later run, the leak audit or
+# `python -m deployer down` can find what a killed run left behind.
+OWNER_ENV = "CHAOSGATE_OWNER_PID"
+
+
+def owner_env() -> dict[str, str]:
+    return {OWNER_ENV: str(os.getpid())}
+
+
+def owned_processes(proc: Path = Path("/proc")) -> dict[int, int]:
+    """Live processes started by any chaosgate run: pid -> owning run's pid."""
+    found: dict[int, int] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue  # gone, or not ours to read
+        for item in environ.split(b"\0"):
+            key, _, value = item.partition(b"=")
+            if key == OWNER_ENV.encode() and value.isdigit():
+                found[int(entry.name)] = int(value)
+                break
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def orphans(proc: Path = Path("/proc")) -> list[int]:
+    """Processes whose owning run is gone (killed, crashed, power lost)."""
+    return sorted(pid for pid, owner in owned_processes(proc).items() if not alive(owner))
+
+
+def kill(pids: Sequence[int]) -> list[int]:
+    """SIGKILL each pid's process group (Locust runs in its own session); returns those signalled."""
+    killed = []
+    for pid in pids:
+        try:
+            os.killpg(os.getpgid(pid), signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+        killed.append(pid)
+    return killed

@@ -27,18 +27,24 @@ from chaos.settings import Settings
 from chaos.slo import PROFILES, Profile, Slo, load_slo
 from chaos.timeline import Timeline
 from chaos.verdict import ScenarioResult, Verdict, exit_code, overall
+from deployer import runlock
 from deployer.stack import VARIANTS
-from deployer.up import Environment, create_cluster
-from kernel.errors import BadInputError, ChaosgateError
+from deployer.up import Environment, create_cluster, prepare_host
+from kernel import procs
+from kernel.errors import BadInputError
 from kernel.progress import TIMINGS
 from loadtests import runner
 from scenarios import clusters
 from scenarios.harness import ScenarioRun, Stack
 
-RESULTS_KEY = pytest.StashKey[list[ScenarioResult]]()
+RESULTS_KEY = pytest.StashKey[dict[str, ScenarioResult]]()  # by test node id, in run order
 RUN_DIR_KEY = pytest.StashKey[Path]()
 SETTINGS_KEY = pytest.StashKey[Settings]()
+SLO_KEY = pytest.StashKey[Slo]()
 INFRA_KEY = pytest.StashKey[bool]()
+TIMELINE_KEY = pytest.StashKey[Timeline]()
+PROBLEMS_KEY = pytest.StashKey[list[str]]()  # cleanup trouble outside any scenario
+LOCK_KEY = pytest.StashKey[runlock.RunLock]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -66,17 +72,66 @@ def _settings(config: pytest.Config) -> Settings:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[RESULTS_KEY] = []
-    # SIGTERM (CI cancelling a job) unwinds like Ctrl-C, so every fixture's
-    # cleanup runs: Locust stopped, nodes started, the cluster deleted.
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    config.stash[RESULTS_KEY] = {}
+    config.stash[PROBLEMS_KEY] = []
+    if config.option.collectonly:
+        return
+    # Every option, env var and the SLO file is checked before anything on the
+    # host or a cluster changes: bad input costs seconds and leaves nothing.
+    settings = _settings(config)
+    try:
+        config.stash[SLO_KEY] = load_slo(settings.slo_file)
+        if settings.cluster == "kind":
+            config.stash[LOCK_KEY] = runlock.acquire(settings.cluster_name)
+    except BadInputError as exc:
+        pytest.exit(f"chaosgate: bad input: {exc}", returncode=2)
+    previous = config.stash[LOCK_KEY].previous if LOCK_KEY in config.stash else None
+    if previous:
+        print(f"chaosgate: an earlier run (pid {previous.get('pid')}) ended without cleaning up; cleaning now")
+    killed = procs.kill(procs.orphans())
+    if killed:
+        print(f"chaosgate: stopped {len(killed)} process(es) left by runs that no longer exist: {killed}")
+    # SIGINT (Ctrl-C) and SIGTERM (CI cancelling a job) unwind the run once,
+    # so every fixture's cleanup runs: Locust stopped, StatefulSets scaled
+    # back, nodes started, the cluster deleted. Later signals are noted and
+    # ignored, so a second Ctrl-C or tox's own follow-up cannot abandon cleanup.
+    signal.signal(signal.SIGTERM, _interrupt_once)
+    signal.signal(signal.SIGINT, _interrupt_once)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if LOCK_KEY in config.stash:
+        config.stash[LOCK_KEY].release()
+
+
+_INTERRUPTED: list[str] = []
+
+
+def _interrupt_once(signum: int, frame: FrameType | None) -> None:
+    name = signal.Signals(signum).name
+    if _INTERRUPTED:
+        print(f"\nchaosgate: {name} again: still cleaning up (Locust, faults, cluster); not stopping that", flush=True)
+        return
+    _INTERRUPTED.append(name)
+    raise KeyboardInterrupt(name)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Smoke checks first, then the scenarios grouped by the stack variant they
     need (the default stack first), so each variant is deployed once; within a
-    group, collection order."""
+    group, collection order. Every scenario gets its result now, "not run",
+    so one the run never reaches is reported as such, never left out."""
     items[:] = [item for _, item in sorted(enumerate(items), key=lambda pair: _order(*pair))]
+    for item in items:
+        if "scenario_result" in getattr(item, "fixturenames", ()):
+            config.stash[RESULTS_KEY][item.nodeid] = _new_result(item)
+
+
+def _new_result(item: pytest.Item) -> ScenarioResult:
+    marker = item.get_closest_marker("scenario")
+    name = str(marker.args[0]) if marker else item.name
+    title = str(marker.kwargs.get("title", "")) if marker else ""
+    return ScenarioResult(name=name, title=title)
 
 
 def _order(index: int, item: pytest.Item) -> tuple[bool, int, int]:
@@ -84,10 +139,6 @@ def _order(index: int, item: pytest.Item) -> tuple[bool, int, int]:
     variant = str(marker.args[0]) if marker else "default"
     rank = VARIANTS.index(variant) if variant in VARIANTS else len(VARIANTS)
     return (item.get_closest_marker("smoke") is None, rank, index)
-
-
-def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 @pytest.fixture(scope="session")
@@ -105,18 +156,16 @@ def run_dir(pytestconfig: pytest.Config, settings: Settings) -> Path:
 
 
 @pytest.fixture(scope="session")
-def timeline(run_dir: Path) -> Iterator[Timeline]:
+def timeline(pytestconfig: pytest.Config, run_dir: Path) -> Iterator[Timeline]:
     tl = Timeline(run_dir / "timeline.jsonl")
+    pytestconfig.stash[TIMELINE_KEY] = tl
     yield tl
     tl.close()
 
 
 @pytest.fixture(scope="session")
-def slo(settings: Settings) -> Slo:
-    try:
-        return load_slo(settings.slo_file)
-    except BadInputError as exc:
-        pytest.exit(f"chaosgate: bad input: {exc}", returncode=2)
+def slo(pytestconfig: pytest.Config) -> Slo:
+    return pytestconfig.stash[SLO_KEY]
 
 
 @pytest.fixture(scope="session")
@@ -130,6 +179,8 @@ def cluster(settings: Settings, run_dir: Path, timeline: Timeline) -> Iterator[E
     if settings.cluster == "existing":
         yield clusters.existing(settings)
         return
+    with timeline.span("phase.host-setup"):
+        prepare_host(settings.images)
     with timeline.span("phase.cluster"):
         try:
             kind_cluster, env = create_cluster(settings.up_options())
@@ -170,69 +221,121 @@ def scenario(
 
 
 @pytest.fixture
-def scenario_result(request: pytest.FixtureRequest) -> Iterator[ScenarioResult]:
-    """A scenario's verdict. The test fills it; this turns it into the test's
-    outcome (fail and inconclusive both fail the test, with the reasons) and
-    keeps it for the report."""
-    marker = request.node.get_closest_marker("scenario")
-    name = marker.args[0] if marker else request.node.name
-    title = marker.kwargs.get("title", "") if marker else ""
-    result = ScenarioResult(name=name, title=title)
-    request.config.stash[RESULTS_KEY].append(result)
-    yield result
+def scenario_result(request: pytest.FixtureRequest) -> ScenarioResult:
+    """A scenario's verdict. The test fills it; the hooks below turn it into
+    the test's outcome (fail and inconclusive both fail the test, with the
+    reasons) and keep it for the report."""
+    results = request.config.stash[RESULTS_KEY]
+    return results.setdefault(request.node.nodeid, _new_result(request.node))
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    result = _result_of(item)
+    if result is not None:
+        result.start()
     try:
         yield
-    except Exception as exc:
-        # The harness could not do its job (or has a bug): inconclusive, never
-        # a product failure, and never a pass.
-        result = _result_of(item)
+    except BaseException as exc:
+        # Interrupted, timed out, skipped or crashed (a harness bug): the
+        # scenario did not run to its end, so it is inconclusive, never a
+        # product failure and never a pass.
         if result is not None:
-            result.inconclusive(f"{type(exc).__name__}: {exc}")
+            result.abort(f"{_describe(exc)} during {_phase(item.config)}")
         raise
-    result = _result_of(item)
-    if result is not None and result.verdict is not Verdict.PASS:
+    if result is None:
+        return
+    result.finish()
+    if result.verdict is not Verdict.PASS:
         pytest.fail(f"{result.verdict.value.upper()}: " + "; ".join(result.reasons), pytrace=False)
 
 
 def _result_of(item: pytest.Item) -> ScenarioResult | None:
-    funcargs = getattr(item, "funcargs", {})
-    value = funcargs.get("scenario_result")
-    return value if isinstance(value, ScenarioResult) else None
+    return item.config.stash[RESULTS_KEY].get(item.nodeid)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return f"interrupted ({exc or 'SIGINT'})"
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _phase(config: pytest.Config) -> str:
+    timeline = config.stash.get(TIMELINE_KEY, None)
+    return timeline.phase() if timeline is not None else "setup"
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
     report = yield
-    # A fixture that could not build the cluster or the stack: remembered so
-    # the run ends inconclusive (exit 2), not as a product failure.
-    if report.when == "setup" and call.excinfo is not None and call.excinfo.errisinstance(ChaosgateError):
-        item.config.stash[INFRA_KEY] = True
+    if call.excinfo is None or report.when == "call":
+        return report
+    # A fixture that could not build the cluster or the stack, or a cleanup
+    # that failed: harness trouble, so the run ends inconclusive (exit 2),
+    # never as a product failure.
+    item.config.stash[INFRA_KEY] = True
+    result = _result_of(item)
+    what = f"{_describe(call.excinfo.value)} during {_phase(item.config)}"
+    if report.when == "setup" and result is not None:
+        result.abort(f"setup failed: {what}")
+    elif report.when == "teardown":
+        item.config.stash[PROBLEMS_KEY].append(f"cleanup after {item.name} failed: {what}")
     return report
 
 
 @pytest.hookimpl(trylast=True)  # after fixture teardown, so the leak audit is in
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
-    results = config.stash.get(RESULTS_KEY, [])
+    results = list(config.stash.get(RESULTS_KEY, {}).values())
     # Whatever happened, nothing of ours keeps running.
     stopped = runner.stop_all()
     started = faults.revert_all()
+    why = f"the run was interrupted ({_INTERRUPTED[0]})" if _INTERRUPTED else "the run stopped before it"
+    for result in results:
+        result.never_ran(why)
+    problems = config.stash.get(PROBLEMS_KEY, [])
     if results and RUN_DIR_KEY in config.stash:
-        _report(config, results, stopped, started)
-    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        results.append(_cleanup_result(config.stash[RUN_DIR_KEY], problems, stopped, started))
+        try:
+            _report(config, results, stopped, started)
+        except Exception as exc:  # noqa: BLE001 (a report that cannot be written must not hide the verdict)
+            print(f"chaosgate: could not write the report: {type(exc).__name__}: {exc}")
+            print(f"chaosgate verdict: {overall(results).value.upper()} (report missing: not a pass)")
+            session.exitstatus = max(2, run_exit_code(results, exitstatus, True))
+            return
+    elif problems:
+        config.stash[INFRA_KEY] = True
+    if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.INTERRUPTED):
         session.exitstatus = run_exit_code(results, exitstatus, config.stash.get(INFRA_KEY, False))
+
+
+def _cleanup_result(run_dir: Path, problems: list[str], stopped: int, started: list[str]) -> ScenarioResult:
+    """The run's own cleanup as a row of the report: a leak or a failed cleanup
+    makes the run inconclusive (exit 2), never a pass."""
+    result = ScenarioResult("run-cleanup", "Cleanup and leak audit after the run")
+    result.start()
+    for problem in problems:
+        result.inconclusive(problem)
+    if stopped or started:
+        result.inconclusive(f"left running at the end: {stopped} Locust run(s), stopped nodes {started} (now reverted)")
+    audit_file = run_dir / "leak-audit.json"
+    if audit_file.exists():
+        audit = json.loads(audit_file.read_text())
+        if audit.get("clean"):
+            result.checks.append("leak audit clean: " + ", ".join(f"{k}={v}" for k, v in audit.items()))
+        else:
+            result.inconclusive(f"leak audit found leftovers: {audit}")
+    result.finish()
+    return result
 
 
 def run_exit_code(results: list[ScenarioResult], exitstatus: int, infra_failed: bool) -> int:
     """0 all pass, 1 the stack failed, 2 inconclusive: from the verdicts, and
     from pytest's outcome for checks outside the scenarios (smoke)."""
     code = exit_code(overall(results)) if results else 0
-    if code == 0 and exitstatus == pytest.ExitCode.TESTS_FAILED:
-        code = 2 if infra_failed else 1
+    if code == 0 and exitstatus != pytest.ExitCode.OK:
+        code = 2 if infra_failed or exitstatus != pytest.ExitCode.TESTS_FAILED else 1
     return code
 
 

@@ -31,8 +31,10 @@ def _run(tmp_path):
     ok.require(True, "no acknowledged write lost", "lost writes")
     ok.measurements = {"time_to_rejoin_s": 21.5}
     ok.ledger = {"attempted": 10, "acknowledged": 9, "failed": 1, "indeterminate": 0, "counts": {"stable": 9}}
+    ok.finish()
     bad = ScenarioResult("full-outage", "Full outage")
     bad.fail("3 acknowledged writes lost")
+    bad.finish()
     return ok, bad
 
 
@@ -67,6 +69,7 @@ def test_fault_windows_pair_start_and_end(tmp_path):
 
 def test_overall_verdict_and_exit_codes():
     a, b, c = ScenarioResult("a"), ScenarioResult("b"), ScenarioResult("c")
+    a.finish()
     assert overall([a]) is Verdict.PASS and exit_code(overall([a])) == 0
     b.inconclusive("fault not proven")
     assert overall([a, b]) is Verdict.INCONCLUSIVE and exit_code(overall([a, b])) == 2
@@ -75,3 +78,32 @@ def test_overall_verdict_and_exit_codes():
     assert c.verdict is Verdict.FAIL
     assert overall([a, b, c]) is Verdict.FAIL and exit_code(overall([a, b, c])) == 1
     assert overall([]) is Verdict.INCONCLUSIVE
+
+
+def test_a_result_is_never_pass_unless_it_finished_with_every_check_decided():
+    fresh = ScenarioResult("x")
+    assert fresh.verdict is Verdict.INCONCLUSIVE and fresh.status == "not-run"
+    fresh.require(True, "held", "broke")
+    assert fresh.verdict is Verdict.INCONCLUSIVE, "passing checks alone are not a pass"
+
+    aborted = ScenarioResult("y")
+    aborted.start()
+    aborted.require(True, "held", "broke")
+    aborted.abort("KeyboardInterrupt during fault.sigkill")
+    aborted.finish()  # even if something calls finish afterwards
+    assert aborted.verdict is Verdict.INCONCLUSIVE
+    assert aborted.reasons == ["aborted: KeyboardInterrupt during fault.sigkill"]
+
+    undecided = ScenarioResult("z")
+    undecided.inconclusive("3 writes could not be read back")
+    undecided.finish()
+    assert undecided.verdict is Verdict.INCONCLUSIVE
+
+    failed = ScenarioResult("f")
+    failed.fail("lost")
+    failed.abort("timeout")
+    assert failed.verdict is Verdict.FAIL, "a failure seen before an abort stands"
+
+    skipped = ScenarioResult("s")
+    skipped.never_ran("the run stopped before it")
+    assert (skipped.verdict, skipped.reasons) == (Verdict.INCONCLUSIVE, ["not run: the run stopped before it"])
