@@ -14,13 +14,11 @@ from typing import Any
 
 from kubernetes import client, config
 
+from deployer.labels import MANAGED_LABEL, MANAGED_VALUE
 from kernel.errors import BadInputError, InfraError
 
 # (connect, read) seconds for every API call made through Kube.
 REQUEST_TIMEOUT = (3.0, 10.0)
-# Label chaosgate puts on the namespaces it creates; faults act only there.
-MANAGED_LABEL = "app.kubernetes.io/managed-by"
-MANAGED_VALUE = "chaosgate"
 
 
 @dataclass

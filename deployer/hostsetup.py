@@ -16,7 +16,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from kernel import procs
 from kernel.errors import BadInputError, InfraError, WaitTimeout
 from kernel.files import write_if_changed
 from kernel.progress import phase, say
+from kernel.wait import Deadline, Seen, wait_until
 
 # Indexed by capability number (linux/capability.h), as runc and Docker name them.
 CAP_NAMES = (
@@ -56,10 +56,11 @@ INOTIFY_MINIMUMS = {
 systemd, which watch many files; the kernel defaults run out with a few nodes."""
 
 APT_TIMEOUT = 1200.0
-# What building the kind node and stack images from source needs beyond Go:
-# debootstrap for root filesystems, gcc for pause, libseccomp for runc.
+"""Seconds for one ``apt-get install``: docker.io (about 60 MB of packages) or
+the image build packages."""
 BUILD_PACKAGES = ("debootstrap", "gcc", "libc6-dev", "libseccomp-dev", "pkg-config")
-"""Seconds for ``apt-get install docker.io`` (about 60 MB of packages)."""
+"""What building the kind node and stack images from source needs beyond Go:
+debootstrap for root filesystems, gcc for pause, libseccomp for runc."""
 DOCKERD_START_TIMEOUT = 120.0
 """Seconds until a fresh dockerd answers; it is a few seconds on an idle host,
 the rest is room for a busy 2-core machine."""
@@ -412,15 +413,25 @@ def _apply_daemon_config() -> str:
             raise InfraError("a Docker daemon answers but no local dockerd process was found (DOCKER_HOST?)")
         say(f"asking dockerd (pid {pid}) to reload {DAEMON_JSON} (SIGHUP)")
         os.kill(pid, signal.SIGHUP)
-    deadline = time.monotonic() + RELOAD_TIMEOUT
-    while time.monotonic() < deadline:
-        status = engine.docker_status(timeout=10)
-        if status.ok and status.default_runtime == RUNTIME_NAME:
-            return f"reloaded dockerd's configuration: containers now run with {RUNTIME_NAME}"
-        time.sleep(0.3)
-    say(f"dockerd did not take up {RUNTIME_NAME} on reload within {RELOAD_TIMEOUT:.0f}s: restarting it")
-    _restart_dockerd()
-    return f"restarted dockerd so it runs containers with {RUNTIME_NAME}"
+    try:
+        wait_until(
+            _default_runtime_is_ours,
+            what=f"dockerd to take up {RUNTIME_NAME} on reload",
+            timeout=Deadline(RELOAD_TIMEOUT),
+            interval=0.3,
+        )
+    except WaitTimeout as exc:
+        say(f"{exc}: restarting it")
+        _restart_dockerd()
+        return f"restarted dockerd so it runs containers with {RUNTIME_NAME}"
+    return f"reloaded dockerd's configuration: containers now run with {RUNTIME_NAME}"
+
+
+def _default_runtime_is_ours() -> Seen:
+    status = engine.docker_status(timeout=10)
+    if not status.ok:
+        return Seen(False, f"docker info: {status.detail or status.problem}")
+    return Seen(status.default_runtime == RUNTIME_NAME, f"default runtime {status.default_runtime}")
 
 
 def _restart_dockerd() -> None:
@@ -433,37 +444,38 @@ def _restart_dockerd() -> None:
     if pid is not None:
         say(f"stopping dockerd (pid {pid}) to load {DAEMON_JSON}")
         os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + DOCKERD_STOP_TIMEOUT
-        while _comm(pid) == "dockerd":
-            if time.monotonic() > deadline:
-                raise WaitTimeout(f"dockerd (pid {pid}) to exit after SIGTERM", "still running", DOCKERD_STOP_TIMEOUT)
-            time.sleep(0.2)
+        wait_until(
+            lambda: Seen(_comm(pid) != "dockerd", "still running"),
+            what=f"dockerd (pid {pid}) to exit after SIGTERM",
+            timeout=Deadline(DOCKERD_STOP_TIMEOUT),
+            interval=0.2,
+        )
     _start_dockerd()
 
 
 def _wait_for_docker(proc: subprocess.Popen[bytes] | None) -> None:
     """Poll ``docker info`` until it answers; fail early when our dockerd exits."""
-    deadline = time.monotonic() + DOCKERD_START_TIMEOUT
-    while True:
+
+    def answers() -> Seen:
         status = engine.docker_status(timeout=10)
         if status.ok:
-            say(
+            return Seen(
+                True,
                 f"dockerd {status.server_version} answers: default runtime {status.default_runtime}, "
-                f"cgroup driver {status.cgroup_driver} (v{status.cgroup_version})"
+                f"cgroup driver {status.cgroup_driver} (v{status.cgroup_version})",
             )
-            return
-        if time.monotonic() > deadline:
-            raise WaitTimeout(
-                "dockerd to answer `docker info`", status.detail or str(status.problem), DOCKERD_START_TIMEOUT
+        code = None if proc is None else proc.poll()
+        if code is not None:
+            # Not a "not yet": waiting on would only hide why it failed.
+            raise InfraError(
+                f"dockerd exited with code {code} while starting; last lines of {DOCKERD_LOG}:\n{_log_tail()}"
             )
-        if proc is None:
-            time.sleep(0.5)
-            continue
-        try:
-            code = proc.wait(timeout=0.5)
-        except subprocess.TimeoutExpired:
-            continue
-        raise InfraError(f"dockerd exited with code {code} while starting; last lines of {DOCKERD_LOG}:\n{_log_tail()}")
+        return Seen(False, status.detail or str(status.problem))
+
+    seen = wait_until(
+        answers, what="dockerd to answer `docker info`", timeout=Deadline(DOCKERD_START_TIMEOUT), interval=0.5
+    )
+    say(str(seen))
 
 
 def _report_containerd() -> None:

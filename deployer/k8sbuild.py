@@ -25,17 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deployer import paths
+from deployer import paths, pins
 from deployer.images import golang
 from kernel.errors import BadInputError, InfraError
 from kernel.files import locked
 from kernel.progress import phase, say
-
-PIN = "v1.34.4"
-"""The Kubernetes version chaosgate builds. The newest v1.34 patch the module proxy
-serves for k8s.io/kubernetes (v1.34.5+ are not served); 1.34 is the last minor
-that runs on cgroup v1 hosts without extra kubelet settings, and kind v0.30
-supports it."""
 
 COMMANDS: tuple[str, ...] = (
     "kubectl",
@@ -74,7 +68,7 @@ class KubeVersion:
         match = re.fullmatch(r"v(\d+)\.(\d+)\.(\d+)", text.strip())
         if not match:
             raise BadInputError(
-                f"Kubernetes version {text!r} is not a release version like {PIN}; "
+                f"Kubernetes version {text!r} is not a release version like {pins.KUBERNETES_VERSION}; "
                 "pre-releases and builds from branches are not supported"
             )
         return cls(int(match[1]), int(match[2]), int(match[3]))
@@ -145,7 +139,7 @@ def check_names(names: Sequence[str]) -> None:
         raise BadInputError(f"cannot build {', '.join(unknown)}: known Kubernetes binaries are {', '.join(COMMANDS)}")
 
 
-def build_kubernetes(names: Sequence[str], version: str = PIN) -> dict[str, Path]:
+def build_kubernetes(names: Sequence[str], version: str = pins.KUBERNETES_VERSION) -> dict[str, Path]:
     """Build the named Kubernetes binaries at ``version``; return name -> path.
 
     A binary already in ``cache_dir()/k8s/<version>/bin`` that reports

@@ -8,7 +8,6 @@ contexts.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +16,13 @@ from deployer import engine, tools
 from kernel.errors import BadInputError, InfraError
 from kernel.procs import run
 from kernel.progress import phase, say
+from kernel.wait import Deadline, Seen, wait_until
 
 STATE_DIR = Path(".chaosgate")
 CREATE_TIMEOUT_S = 900.0
+DELETE_TIMEOUT_S = 120.0
+"""Seconds until ``kind get clusters`` stops listing a deleted cluster: kind may
+return from ``delete`` before its node containers are removed."""
 # NodePorts of the stack (charts/stack/values-kind.yaml) mapped to the same
 # ports on 127.0.0.1: the harness and Locust talk to loopback only, and
 # kube-proxy follows the pods through restarts.
@@ -152,11 +155,12 @@ class KindCluster:
         """Delete the cluster and wait until its node containers are gone."""
         with phase(f"delete kind cluster {self.name}"):
             run([self._kind(), "delete", "cluster", "--name", self.name], timeout=300)
-            deadline = time.monotonic() + 120
-            while self.exists():
-                if time.monotonic() > deadline:
-                    raise InfraError(f"kind cluster {self.name} still listed 120s after delete")
-                time.sleep(1)  # kind removes containers asynchronously after returning
+            wait_until(
+                lambda: Seen(not self.exists(), "still listed by `kind get clusters`"),
+                what=f"kind cluster {self.name} to be gone after delete",
+                timeout=Deadline(DELETE_TIMEOUT_S),
+                interval=1.0,
+            )
         self.kubeconfig.unlink(missing_ok=True)
 
     def load_images(self, images: Sequence[str]) -> None:

@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from deployer.kubectl import Kubectl
+from deployer.labels import MANAGED_LABELS
 from kernel.progress import phase
 from kernel.wait import Deadline, Seen, wait_until
 
 NAMESPACE = "kube-system"
 NAME = "metrics-server"
-LABELS = {"k8s-app": NAME, "app.kubernetes.io/managed-by": "chaosgate"}
+LABELS = {"k8s-app": NAME, **MANAGED_LABELS}
 
 
 def manifests(image: str) -> list[dict[str, Any]]:

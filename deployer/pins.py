@@ -1,10 +1,17 @@
 """Pinned versions of every tool chaosgate runs, and how to get each one.
 
-One place to change a version. Each pin says how to recognise an acceptable
-binary already on the machine, where the official release lives (with its
-published checksum), and how to build it from source through the Go module
-proxy when nothing else works (air-gapped runners, machines with no access to
-release hosts).
+One place to change a version: each version here is written once, and every
+other module (the Kubernetes and node image builds, kind's source, the chart
+tests, helm's build stamps) imports it. The stack's images are pinned the same
+way in deployer/images/stackpins.py, the node's Go components in
+deployer/images/gobuilds.py. Where a version must be restated outside Python
+(README tables, chart values), tests/unit/test_pins_restated.py fails when the
+copies drift.
+
+Each tool pin says how to recognise an acceptable binary already on the
+machine, where the official release lives (with its published checksum), and
+how to build it from source through the Go module proxy when nothing else
+works (air-gapped runners, machines with no access to release hosts).
 """
 
 from __future__ import annotations
@@ -13,18 +20,45 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-# Kubernetes version of the cluster, the kubectl client and the API schema the
-# charts are validated against. 1.34 is the newest minor that still runs on
-# cgroup v1 hosts without extra kubelet flags (see shared notes).
 KUBERNETES_VERSION = "v1.34.4"
+"""Kubernetes of the cluster (built node image), the kubectl client and the API
+schema the charts are validated against. The newest v1.34 patch the module proxy
+serves for k8s.io/kubernetes (v1.34.5+ are not served); 1.34 is the last minor
+that runs on cgroup v1 hosts without extra kubelet settings, and kind v0.30
+supports it."""
 
-# MinIO moved to source-only releases in October 2025 and the Go module proxy
-# serves one revision of github.com/minio/minio: the last commit on master
-# (2026-02-12). Builds from source use it. Pulled binaries and images use the
-# last published release, which is what users of upstream images run.
+KIND_VERSION = "v0.30.0"
+"""v0.30 is the last kind minor known to support cgroup v1 hosts. The node image
+chaosgate builds follows this kind's source (deployer/images/kindsource.py)."""
+
+KIND_NODE_IMAGE = "kindest/node:v1.34.0@sha256:7416a61b42b1662ca6ca89f02028ac133a309a2a30ba309614e8ec94d976dc5a"
+"""kind v0.30.0's default node image (its pkg/apis/config/defaults/image.go), used
+when images are pulled. Its own Kubernetes patch, fixed by that kind release."""
+
+HELM_VERSION = "v3.19.0"
+
 MINIO_MODULE_VERSION = "v0.0.0-20260212201848-7aac2a2c5b7c"
-MINIO_SOURCE_TIME = "2026-02-12T20:18:48Z"
+"""MinIO moved to source-only releases in October 2025 and the Go module proxy
+serves one revision of github.com/minio/minio: the last commit on master.
+Builds from source use it. The commit and its time are written only here, in
+the pseudo-version; the build stamps below are read from it."""
+
 MINIO_RELEASE = "RELEASE.2025-09-07T16-13-09Z"
+"""Pulled binaries and images use the last published release, which is what
+users of upstream images run."""
+
+
+def _pseudo_version(version: str) -> tuple[str, str]:
+    """A Go pseudo-version's commit time (RFC 3339) and 12-hex commit:
+    ``v0.0.0-20260212201848-7aac2a2c5b7c`` -> (``2026-02-12T20:18:48Z``, ``7aac2a2c5b7c``)."""
+    match = re.search(r"[-.](\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)-([0-9a-f]{12})$", version)
+    if not match:
+        raise ValueError(f"{version!r} is not a Go pseudo-version")
+    year, month, day, hour, minute, second, commit = match.groups()
+    return f"{year}-{month}-{day}T{hour}:{minute}:{second}Z", commit
+
+
+MINIO_SOURCE_TIME, MINIO_COMMIT = _pseudo_version(MINIO_MODULE_VERSION)
 
 
 def _semver(text: str) -> tuple[int, int, int] | None:
@@ -110,15 +144,15 @@ def _first_semver(text: str) -> str | None:
 
 KIND = ToolPin(
     name="kind",
-    version="v0.30.0",
+    version=KIND_VERSION,
     version_args=("version",),
     parse_version=_first_semver,
     compatible=_kind_compatible,
     download=Download(
-        url="https://kind.sigs.k8s.io/dl/v0.30.0/kind-linux-amd64",
-        checksum_url="https://kind.sigs.k8s.io/dl/v0.30.0/kind-linux-amd64.sha256sum",
+        url=f"https://kind.sigs.k8s.io/dl/{KIND_VERSION}/kind-linux-amd64",
+        checksum_url=f"https://kind.sigs.k8s.io/dl/{KIND_VERSION}/kind-linux-amd64.sha256sum",
     ),
-    build=GoBuild(package="sigs.k8s.io/kind", version="v0.30.0"),
+    build=GoBuild(package="sigs.k8s.io/kind", version=KIND_VERSION),
     notes="v0.30 is the last kind minor known to support cgroup v1 hosts",
 )
 
@@ -137,29 +171,30 @@ KUBECTL = ToolPin(
 )
 
 _HELM = "helm.sh/helm/v3"
+_KUBE_MAJOR, _KUBE_MINOR, _ = KUBERNETES_VERSION.removeprefix("v").split(".")
 HELM = ToolPin(
     name="helm",
-    version="v3.19.0",
+    version=HELM_VERSION,
     version_args=("version", "--template", "{{.Version}}"),
     parse_version=_first_semver,
     compatible=_helm_compatible,
     download=Download(
-        url="https://get.helm.sh/helm-v3.19.0-linux-amd64.tar.gz",
-        checksum_url="https://get.helm.sh/helm-v3.19.0-linux-amd64.tar.gz.sha256sum",
+        url=f"https://get.helm.sh/helm-{HELM_VERSION}-linux-amd64.tar.gz",
+        checksum_url=f"https://get.helm.sh/helm-{HELM_VERSION}-linux-amd64.tar.gz.sha256sum",
         member="linux-amd64/helm",
     ),
     build=GoBuild(
         package=f"{_HELM}/cmd/helm",
-        version="v3.19.0",
+        version=HELM_VERSION,
         # Without these, helm reports "v3.19" and assumes Kubernetes 1.20 for
         # `helm template` capabilities and deprecation lint.
         ldflags=(
-            f"-X {_HELM}/internal/version.version=v3.19.0",
+            f"-X {_HELM}/internal/version.version={HELM_VERSION}",
             f"-X {_HELM}/internal/version.gitTreeState=clean",
-            f"-X {_HELM}/pkg/lint/rules.k8sVersionMajor=1",
-            f"-X {_HELM}/pkg/lint/rules.k8sVersionMinor=34",
-            f"-X {_HELM}/pkg/chartutil.k8sVersionMajor=1",
-            f"-X {_HELM}/pkg/chartutil.k8sVersionMinor=34",
+            f"-X {_HELM}/pkg/lint/rules.k8sVersionMajor={_KUBE_MAJOR}",
+            f"-X {_HELM}/pkg/lint/rules.k8sVersionMinor={_KUBE_MINOR}",
+            f"-X {_HELM}/pkg/chartutil.k8sVersionMajor={_KUBE_MAJOR}",
+            f"-X {_HELM}/pkg/chartutil.k8sVersionMinor={_KUBE_MINOR}",
         ),
     ),
 )
@@ -185,9 +220,10 @@ MINIO = ToolPin(
         ldflags=(
             f"-X {_MINIO_CMD}.Version={MINIO_SOURCE_TIME}",
             f"-X {_MINIO_CMD}.ReleaseTag={_MINIO_TAG}",
-            f"-X {_MINIO_CMD}.CommitID=7aac2a2c5b7c",
-            f"-X {_MINIO_CMD}.ShortCommitID=7aac2a2c5b7c",
-            f"-X {_MINIO_CMD}.CopyrightYear=2026",
+            f"-X {_MINIO_CMD}.CommitID={MINIO_COMMIT}",
+            f"-X {_MINIO_CMD}.ShortCommitID={MINIO_COMMIT}",
+            # MinIO's gen-ldflags.go takes the year of the release time.
+            f"-X {_MINIO_CMD}.CopyrightYear={MINIO_SOURCE_TIME[:4]}",
         ),
     ),
 )

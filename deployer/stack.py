@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from deployer.kubectl import Helm, Kubectl
+from deployer.labels import MANAGED_LABELS
 from kernel.errors import BadInputError, InfraError
 from kernel.progress import phase, say
 from kernel.wait import Deadline, Seen, wait_until
 
 CHARTS = Path(__file__).resolve().parent.parent / "charts"
-MANAGED_LABELS = {"app.kubernetes.io/managed-by": "chaosgate"}
 VARIANTS = ("default", "two-pools", "ephemeral", "unsafe-app")
 CREDENTIALS_SECRET = "minio-credentials"  # noqa: S105 (the Secret's name, not a secret)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from deployer import kind, metrics_server, stack
 from deployer.kubectl import Helm, Kubectl
+from deployer.pins import KIND_NODE_IMAGE
 from kernel.errors import BadInputError
 from kernel.progress import TIMINGS, Timings, phase, say
 from kernel.wait import Deadline, Seen, wait_until
@@ -25,8 +26,6 @@ _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # kind names its node containers <name>-control-plane / <name>-workerN and
 # Docker container names and DNS labels stop at 63 characters.
 MAX_NAME = 40
-# kind v0.30.0's default node image (its pkg/apis/config/defaults/image.go), used when images are pulled.
-KIND_NODE_IMAGE = "kindest/node:v1.34.0@sha256:7416a61b42b1662ca6ca89f02028ac133a309a2a30ba309614e8ec94d976dc5a"
 
 
 @dataclass(frozen=True)

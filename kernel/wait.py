@@ -1,7 +1,14 @@
 """The one wait helper: poll a named predicate until a monotonic deadline.
 
-Every wait in chaosgate goes through :func:`wait_until`, so every timeout
-reads the same way: what was awaited, for how long, and what was seen last.
+Every wait for a condition in the Python libraries (kernel, deployer, chaos,
+loadtests, scenarios) goes through :func:`wait_until`, so every timeout reads
+the same way: what was awaited, for how long, and what was seen last. Outside
+it on purpose: the end of a child process is awaited with
+``Popen.wait(timeout)`` (the kernel reports the exit, nothing to poll); shell
+scripts run inside containers (the node image build) poll with their own
+bounded loops; the gateway app (app/) imports nothing of ours and has its own
+startup deadline; and a planned hold (``scenarios.harness``) sleeps for a set
+time because it waits for no condition.
 The clock is ``time.monotonic`` because wall-clock jumps (NTP, suspended
 laptops) must neither end a wait early nor stretch it.
 """

@@ -15,12 +15,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kernel.errors import BadInputError, InfraError
+from kernel.errors import BadInputError, InfraError, WaitTimeout
 from kernel.progress import say
+from kernel.wait import Deadline, Seen, wait_until
 
 LOCUSTFILES = Path(__file__).parent / "locustfiles"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -240,11 +240,16 @@ def stop_all() -> int:
 
 def wait_for_first_row(run: LocustRun, timeout: float = 30.0) -> None:
     """Block until Locust has written its first history row (it is really running)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def first_row() -> Seen:
         if run.history():
-            return
+            return Seen(True, "a history row")
         if not run.running():
             raise InfraError(f"locust stopped before reporting anything:\n{run.log_tail()}")
-        time.sleep(0.5)  # polling a file Locust writes once a second
-    raise InfraError(f"locust wrote no stats within {timeout:.0f}s:\n{run.log_tail()}")
+        return Seen(False, "no history row yet")
+
+    try:
+        # Locust writes its history file once a second.
+        wait_until(first_row, what="locust's first stats row", timeout=Deadline(timeout), interval=0.5)
+    except WaitTimeout:
+        raise InfraError(f"locust wrote no stats within {timeout:.0f}s:\n{run.log_tail()}") from None

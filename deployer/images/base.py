@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from deployer import paths
+from deployer import paths, pins
 from deployer.images import gobuilds, golang, kindsource, rootfs
 from kernel import procs
 from kernel.errors import BadInputError, InfraError
@@ -125,13 +125,13 @@ def build_base_image(sandbox_image: str) -> str:
     built = {c.name: gobuilds.build_component(c) for c in gobuilds.NODE_COMPONENTS}
     key = base_key(
         [
-            kindsource.KIND_VERSION,
+            pins.KIND_VERSION,
             node_tar.name,
             sandbox_image,
             *(c.spec_hash() for c in gobuilds.NODE_COMPONENTS),
         ]
     )
-    ref = f"{BASE_REPO}:{kindsource.KIND_VERSION}-{key}"
+    ref = f"{BASE_REPO}:{pins.KIND_VERSION}-{key}"
     if image_exists(ref):
         return ref
     work_root = paths.cache_dir() / "work"

@@ -13,12 +13,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from deployer import pins
 from deployer.images import golang
 from kernel.errors import InfraError
 
 KIND_MODULE = "sigs.k8s.io/kind"
-KIND_VERSION = "v0.30.0"
-"""The kind release chaosgate creates clusters with (cgroup v1 hosts still work)."""
 
 NODEIMAGE_SOURCES = ("const.go", "const_cni.go", "const_storage.go", "defaults.go")
 
@@ -42,7 +41,7 @@ class KindNodeFacts:
         return self.source_dir / "images" / "base" / "files"
 
 
-def kind_source(toolchain: golang.GoToolchain, version: str = KIND_VERSION) -> Path:
+def kind_source(toolchain: golang.GoToolchain, version: str = pins.KIND_VERSION) -> Path:
     """kind's module source at ``version`` in the module cache (read-only use)."""
     return Path(golang.download_module(toolchain, KIND_MODULE, version)["Dir"])
 
@@ -96,6 +95,8 @@ def go_string_constants(source: str, known: dict[str, str] | None = None) -> dic
 
 
 def _string_expr(source: str, pos: int, values: dict[str, str]) -> str | None:
+    """The string ``term + term + ...`` at ``pos``, or None. The loop reads one
+    term per pass and ends at the end of the expression: a parser, not a wait."""
     parts: list[str] = []
     while True:
         pos = _skip_blank(source, pos, newlines=False)

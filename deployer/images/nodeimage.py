@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from deployer import k8sbuild, paths
+from deployer import k8sbuild, paths, pins
 from deployer.images import archive, base, catalog, cni, gobuilds, golang, kindsource, pause, rootfs
 from kernel import procs
 from kernel.errors import InfraError
@@ -72,7 +72,7 @@ class NodeImage:
     preloaded: tuple[str, ...]
 
 
-def build_node_image(kubernetes_version: str = k8sbuild.PIN) -> NodeImage:
+def build_node_image(kubernetes_version: str = pins.KUBERNETES_VERSION) -> NodeImage:
     """Build (or reuse) the node image for ``kubernetes_version``.
 
     Builds whatever is missing first: Kubernetes binaries, etcd, CoreDNS,

@@ -7,8 +7,8 @@ a PEP 503 simple index and served on 127.0.0.1 only while the build runs.
 The build shares the host's network namespace to reach that loopback index;
 pip is given no other index, so the build fetches nothing from outside.
 
-Where no registry answers, the base is ``chaosgate/python-base:3.11-bookworm``:
-a debootstrap bookworm with Debian's python3 (3.11) and a virtual environment
+Where no registry answers, the base is ``stackpins.PYTHON_BASE_REF``: a
+debootstrap Debian with its python3 and a virtual environment
 at /opt/python first on PATH, so ``python -m pip install`` works as in the
 official image (Debian's own Python refuses pip installs, PEP 668).
 """
@@ -68,7 +68,7 @@ GATEWAY_LOCK: tuple[str, ...] = (
 requirement, resolved), at the versions the app's tests run with. A dependency
 the app adds later is downloaded unpinned, with a warning naming it."""
 
-TARGET_PYTHON = "3.11"
+TARGET_PYTHON = stackpins.PYTHON_VERSION
 TARGET_GLIBC_MINOR = 36
 """Debian bookworm: CPython 3.11, glibc 2.36, x86_64 (as python:3.11-slim-bookworm)."""
 
@@ -277,7 +277,7 @@ def python_base_dockerfile(from_ref: str) -> str:
 
 
 def build_python_base() -> str:
-    """Build (or reuse) ``chaosgate/python-base:3.11-bookworm``; returns its reference."""
+    """Build (or reuse) ``stackpins.PYTHON_BASE_REF``; returns its reference."""
     ref = stackpins.PYTHON_BASE_REF
     tar = rootfs.build_rootfs_tar(PYTHON_ROOTFS)
     key = _key([RECIPE_VERSION, archive.sha256_digest(tar), python_base_dockerfile("{rootfs}")])

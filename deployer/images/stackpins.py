@@ -2,7 +2,8 @@
 
 Two ways to get each image: build it here from pinned sources (``stack``,
 ``pyapp``), or pull the upstream image where a registry answers
-(``upstream``). Both sides are listed here so a version bump touches one file.
+(``upstream``). Both sides are listed here so a version bump touches one file
+(the MinIO versions come from deployer/pins.py, metrics-server's from gobuilds).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import yaml
 
 from deployer import pins
-from deployer.images import catalog, gobuilds
+from deployer.images import catalog, gobuilds, rootfs
 from kernel.errors import BadInputError
 
 CHARTS = Path(__file__).resolve().parent.parent.parent / "charts"
@@ -24,14 +25,22 @@ COMPONENTS = ("minio", "prometheus", "metrics-server", "gateway")
 """Keys of the mapping ``stack.ensure_stack_images`` returns."""
 
 PROMETHEUS_RELEASE = "v3.5.0"
-"""The chart's default tag (charts/monitoring/values.yaml), the 3.5 LTS release."""
+"""The 3.5 LTS release. Restated as the monitoring chart's default tag and
+appVersion; tests/unit/test_pins_restated.py ties them."""
+
+
+def prometheus_module_version(release: str) -> str:
+    """Prometheus' Go module version of a 3.x release: v3.5.0 -> v0.305.0."""
+    match = re.fullmatch(r"v3\.(\d+)\.(\d+)", release)
+    if not match:
+        raise BadInputError(f"{release!r} is not a Prometheus 3.x release tag (v3.MINOR.PATCH)")
+    return f"v0.{300 + int(match[1])}.{match[2]}"
+
 
 PROMETHEUS = gobuilds.GoComponent(
     name="prometheus",
     module="github.com/prometheus/prometheus",
-    # Prometheus 3.x is published to Go as v0.3XX.Y: v3.5.0 is v0.305.0.
-    # (v0.305.1 = v3.5.1 is served too.)
-    version="v0.305.0",
+    version=prometheus_module_version(PROMETHEUS_RELEASE),
     binaries={
         "prometheus": "github.com/prometheus/prometheus/cmd/prometheus",
         "promtool": "github.com/prometheus/prometheus/cmd/promtool",
@@ -39,7 +48,7 @@ PROMETHEUS = gobuilds.GoComponent(
     # .promu.yml's stamps. The proxy's .info for this version has no Origin,
     # so the revision stays empty rather than made up.
     ldflags=(
-        "-X=github.com/prometheus/common/version.Version=3.5.0",
+        "-X=github.com/prometheus/common/version.Version=" + PROMETHEUS_RELEASE.removeprefix("v"),
         "-X=github.com/prometheus/common/version.Revision={commit}",
         "-X=github.com/prometheus/common/version.Branch=HEAD",
         "-X=github.com/prometheus/common/version.BuildUser=chaosgate",
@@ -58,29 +67,26 @@ METRICS_SERVER = gobuilds.METRICS_SERVER
 METRICS_SERVER_REF = f"chaosgate/metrics-server:{METRICS_SERVER.version}"
 """Not deployed by a chart: deployer/metrics_server.py takes the reference."""
 
-PYTHON_BASE_REF = "chaosgate/python-base:3.11-bookworm"
-"""Local stand-in for python:3.11-slim-bookworm when no registry answers."""
+PYTHON_VERSION = "3.11"
+"""CPython of the gateway image: Debian's python3 in the suite the local base is
+built from (rootfs.DEBIAN_SUITE), and the upstream base image's tag."""
+
+PYTHON_BASE_REF = f"chaosgate/python-base:{PYTHON_VERSION}-{rootfs.DEBIAN_SUITE}"
+"""Local stand-in for the upstream python base when no registry answers."""
 
 UPSTREAM: dict[str, str] = {
     "minio": f"quay.io/minio/minio:{pins.MINIO_RELEASE}",
     "prometheus": f"quay.io/prometheus/prometheus:{PROMETHEUS_RELEASE}",
     "metrics-server": catalog.METRICS_SERVER_REF,
-    "python-base": "docker.io/library/python:3.11-slim-bookworm",
+    "python-base": f"docker.io/library/python:{PYTHON_VERSION}-slim-{rootfs.DEBIAN_SUITE}",
 }
 """What users with registry access pull. MinIO: upstream's last published image
 (source-only releases since October 2025). Prometheus' image has promtool in
-/bin. The gateway is always built from app/Dockerfile; only its base is pulled."""
+/bin. The gateway is always built from app/Dockerfile; only its base is pulled
+(the Dockerfile's default BASE_IMAGE restates it; a test ties the two)."""
 
 CHART_OF = {"minio": "minio", "prometheus": "monitoring", "gateway": "app"}
 """Chart (folder under charts/) that deploys each component."""
-
-
-def prometheus_module_version(release: str) -> str:
-    """Prometheus' Go module version of a 3.x release: v3.5.0 -> v0.305.0."""
-    match = re.fullmatch(r"v3\.(\d+)\.(\d+)", release)
-    if not match:
-        raise BadInputError(f"{release!r} is not a Prometheus 3.x release tag (v3.MINOR.PATCH)")
-    return f"v0.{300 + int(match[1])}.{match[2]}"
 
 
 def chart_image(chart: str, charts: Path = CHARTS) -> str:

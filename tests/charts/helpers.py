@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from deployer import pins
+
 REPO = Path(__file__).resolve().parents[2]
 CHARTS = REPO / "charts"
 CHART_NAMES = ("minio", "app", "monitoring", "stack")
-# The Kubernetes version chaosgate pins for kind; helm renders and the
+# The Kubernetes version chaosgate pins for the cluster; helm renders and the
 # manifests are validated against this version's API.
-KUBE_VERSION = "1.34.0"
+KUBE_VERSION = pins.KUBERNETES_VERSION.removeprefix("v")
 NAMESPACE = "chaos"
 RELEASE = "cg"
 
@@ -30,9 +32,7 @@ class Rendered:
 
     def one(self, kind: str, name: str | None = None) -> dict[str, Any]:
         found = [d for d in self.of_kind(kind) if name is None or d["metadata"]["name"] == name]
-        assert len(found) == 1, (
-            f"expected one {kind} {name or ''}, found {[d['metadata']['name'] for d in found]}"
-        )
+        assert len(found) == 1, f"expected one {kind} {name or ''}, found {[d['metadata']['name'] for d in found]}"
         return found[0]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from deployer import k8sbuild
+from deployer import k8sbuild, pins
 from deployer.images import golang
 from kernel.errors import BadInputError, InfraError
 
@@ -49,7 +49,7 @@ def test_version_parse_rejects_non_release(bad: str) -> None:
 
 
 def test_pin_is_a_release_version() -> None:
-    assert k8sbuild.KubeVersion.parse(k8sbuild.PIN).git_version == k8sbuild.PIN
+    assert k8sbuild.KubeVersion.parse(pins.KUBERNETES_VERSION).git_version == pins.KUBERNETES_VERSION
 
 
 def test_ldflags_stamp_both_version_packages() -> None:

@@ -51,7 +51,7 @@ def rootfs_tar(tmp_path: Path) -> Path:
 
 
 def test_chart_defaults_are_the_tags_built() -> None:
-    assert stackpins.chart_image("minio") == "chaosgate/minio:DEVELOPMENT.2026-02-12T20-18-48Z"
+    assert stackpins.chart_image("minio") == f"chaosgate/minio:{pins.MINIO.version}"
     assert stackpins.chart_image("monitoring") == f"chaosgate/prometheus:{stackpins.PROMETHEUS_RELEASE}"
     app_version = pyapp.app_version((ROOT / "app/pyproject.toml").read_text())
     assert stackpins.chart_image("app") == f"chaosgate/gateway:{app_version}"
