@@ -197,3 +197,13 @@ def status(cluster_name: str, namespace: str = "chaosgate") -> dict[str, object]
         "pods": {p["metadata"]["name"]: p["status"].get("phase") for p in pods},
         "urls": host_urls(),
     }
+
+
+def prepare_host(images: str) -> list[str]:
+    """Docker ready, and the build packages where images will be built. Run
+    after every option was checked, so bad input never changes the host."""
+    from deployer.hostsetup import host_setup  # noqa: PLC0415 (only kind runs need it)
+    from deployer.images.upstream import registry_reachable  # noqa: PLC0415
+
+    builds = images == "build" or (images == "auto" and not registry_reachable())
+    return host_setup(builds=builds)

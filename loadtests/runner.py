@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kernel.errors import BadInputError, InfraError, WaitTimeout
+from kernel.procs import owner_env
 from kernel.progress import say
 from kernel.wait import Deadline, Seen, wait_until
 
@@ -111,7 +112,7 @@ class LocustRun:
         ]  # fmt: skip
         # The locustfiles import chaos/ and loadtests/ from the repository.
         pythonpath = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
-        env = {**os.environ, **self.env, "PYTHONPATH": pythonpath}
+        env = {**os.environ, **self.env, **owner_env(), "PYTHONPATH": pythonpath}
         self._log = Path(f"{self.prefix}.log")
         with self._log.open("wb") as log:
             self._proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)

@@ -1,0 +1,79 @@
+"""Every bad input in README.md's table: exit 2 from the real chaos-tier
+plugin, the message the table promises, and nothing left behind."""
+
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ROW = re.compile(r"^\| (SLO file )?`([^`]+)` \| (.+) \|$")
+
+
+def _rows() -> list[tuple[bool, str, str]]:
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Bad input", 1)[1].split("\n## ", 1)[0]
+    rows = [(bool(m[1]), m[2], m[3].strip()) for m in map(ROW.match, section.splitlines()) if m]
+    assert len(rows) >= 15, "README's bad input table lost rows"
+    return rows
+
+
+def _run(tmp_path: Path, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    (tmp_path / "test_nothing.py").write_text("def test_it(scenario_result):\n    pass\n")
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "scenarios.plugin", "-p", "no:cacheprovider", *args],
+        cwd=tmp_path,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("CHAOSGATE_")}, **env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(("slo", "given", "message"), _rows(), ids=lambda v: str(v)[:40])
+def test_bad_input_exits_2_naming_the_problem_and_creates_nothing(tmp_path, slo, given, message):
+    args: list[str] = []
+    env: dict[str, str] = {}
+    if slo:
+        (tmp_path / "slo.yaml").write_text(given + "\n")
+        args = ["--slo-file", "slo.yaml"]
+    elif given.startswith("CHAOSGATE_"):
+        key, _, value = given.partition("=")
+        env[key] = value
+    else:
+        args = shlex.split(given)
+    done = _run(tmp_path, args, env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert message in done.stdout + done.stderr
+    assert not (tmp_path / "runs").exists(), "a run folder was created for bad input"
+    assert not (tmp_path / ".chaosgate").exists(), "cluster state was created for bad input"
+
+
+def test_a_second_run_on_the_same_cluster_is_refused(tmp_path):
+    message = "is in use by another chaosgate run (pid"
+    assert f"| {message} |" in (ROOT / "README.md").read_text(), "README's table must name this case"
+    # The first run is any process holding the lock; a real run holds it the same way.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from deployer import runlock; lock = runlock.acquire('chaosgate');"
+         " print('locked', flush=True); time.sleep(60)"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        done = _run(tmp_path, [], {})
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert message in done.stdout + done.stderr
+        assert f"pid {holder.pid}" in done.stdout + done.stderr
+        assert not (tmp_path / "runs").exists()
+        assert holder.poll() is None, "the first run was disturbed"
+    finally:
+        holder.kill()
+        holder.wait()
