@@ -1,5 +1,7 @@
 """Gateway fixtures: the real app as a subprocess against real MinIO clusters
-(``minio_cluster`` and ``minio_cluster_factory`` come from tests.fixtures)."""
+(``minio_cluster`` and ``minio_cluster_factory`` come from the plugin
+tests.fixtures.minio_local, which the repository's top-level pytest wiring loads:
+these tests run inside chaosgate's test environment, see app/README.md)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from pathlib import Path
 import pytest
 from gateway_proc import GatewayFactory, RunningGateway, factory
 
-from chaos.localminio import LocalMinioCluster
+from tests.fixtures.localminio import LocalMinioCluster
 
 
 @pytest.fixture

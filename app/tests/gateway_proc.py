@@ -15,9 +15,9 @@ from pathlib import Path
 
 import httpx
 
-from chaos.localminio import LocalMinioCluster
 from kernel.errors import InfraError
 from kernel.wait import Seen, wait_until
+from tests.fixtures.localminio import LocalMinioCluster
 
 APP_DIR = Path(__file__).resolve().parents[1]
 # Seconds: a cold interpreter imports fastapi and reaches MinIO in ~2 s.

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from chaos.localminio import LocalMinioCluster
 from kernel.errors import InfraError
 from kernel.wait import Seen, wait_until
+from tests.fixtures.localminio import LocalMinioCluster
 
 
 def _script(tmp_path: Path, body: str) -> Path:
@@ -66,7 +66,7 @@ def test_servers_that_never_answer_time_out_and_are_killed(tmp_path: Path) -> No
 _OWNER = """
 import sys, time
 from pathlib import Path
-from chaos.localminio import LocalMinioCluster
+from tests.fixtures.localminio import LocalMinioCluster
 cluster = LocalMinioCluster(binary=Path(sys.argv[1]), root=Path(sys.argv[2]))
 for i in range(cluster.size):
     cluster.start_node(i)

@@ -15,9 +15,9 @@ from minio import Minio
 from minio.error import S3Error
 
 from chaos.clients import s3_client
-from chaos.localminio import LocalMinioCluster
 from chaos.minio_health import HealthPath, admin_info, check, observe_rejoined
 from kernel.wait import Seen, wait_until
+from tests.fixtures.localminio import LocalMinioCluster
 from tests.fixtures.minio_local import ClusterFactory
 
 BUCKET = "ledger"

@@ -1,9 +1,17 @@
 """The real tools the fast tier needs, resolved the way users get them."""
 
+import json
+import os
 import subprocess
+import sys
+from pathlib import Path
 
-from deployer import tools
+import pytest
+
+from deployer import paths, tools
 from deployer.pins import HELM, MINIO
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_minio_resolves_to_a_runnable_server_binary():
@@ -28,9 +36,48 @@ def test_helm_resolves_and_knows_the_pinned_kubernetes_minor():
     assert out.stdout.strip() == got.version
 
 
-def test_second_resolution_is_served_without_building():
-    first = tools.resolve("helm")
-    second = tools.resolve("helm")
-    assert second.path == first.path
-    assert second.seconds == 0.0
-    assert second.source in {"explicit", "path", "cache"}
+def _tools_cli(cache: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m deployer tools minio`` in a fresh process (nothing resolved in
+    memory) that can find minio only in ``cache``: no CHAOSGATE_MINIO, no minio
+    on PATH, downloads and builds turned off."""
+    env = {k: v for k, v in os.environ.items() if k not in {tools.env_var("minio"), "XDG_CACHE_HOME"}}
+    env[paths.CACHE_ENV] = str(cache)
+    env["PATH"] = os.pathsep.join(
+        p for p in env.get("PATH", "").split(os.pathsep) if p and not Path(p, "minio").exists()
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "deployer", "tools", "minio", "--json", "--no-download", "--no-build"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_a_fresh_process_resolves_minio_from_the_disk_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    binary = tools.resolve("minio").path
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(paths.CACHE_ENV, str(cache))
+    # Where an earlier download or build leaves it (a link: the binary is 100 MB).
+    cached = tools.cache_path(MINIO)
+    cached.parent.mkdir(parents=True)
+    cached.symlink_to(binary)
+
+    out = _tools_cli(cache)
+    assert out.returncode == 0, out.stderr
+    [got] = json.loads(out.stdout)
+    assert got["source"] == "cache", got
+    assert Path(got["path"]) == cached
+    assert got["version"] == MINIO.parse_version(
+        subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30, check=True).stdout
+    )
+
+
+def test_with_an_empty_disk_cache_the_same_process_finds_nothing(tmp_path: Path):
+    # The control for the test above: its answer can only have come from the cache.
+    out = _tools_cli(tmp_path / "empty-cache")
+    assert out.returncode == 2, out.stdout
+    assert "could not provide minio" in out.stderr
+    assert "downloads and builds were turned off" in out.stderr

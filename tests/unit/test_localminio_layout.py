@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from chaos.localminio import LocalMinioCluster
 from kernel.errors import BadInputError, InfraError
+from tests.fixtures.localminio import LocalMinioCluster
 
 
 def test_layout_ports_drives_and_credentials(tmp_path: Path) -> None:
