@@ -29,7 +29,7 @@ READ_TIMEOUT = 10.0
 
 class KeyPair(Protocol):
     """Anything that carries an S3 key pair: :class:`Credentials`, or the
-    ``credentials`` of a ``chaos.localminio.LocalMinioCluster``."""
+    ``credentials`` of the loopback test cluster."""
 
     @property
     def access_key(self) -> str: ...

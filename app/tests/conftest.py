@@ -1,7 +1,7 @@
 """Gateway fixtures: the real app as a subprocess against real MinIO clusters
 (``minio_cluster`` and ``minio_cluster_factory`` come from the plugin
-tests.fixtures.minio_local, which the repository's top-level pytest wiring loads:
-these tests run inside chaosgate's test environment, see app/README.md)."""
+tests.fixtures.minio_local: these tests run inside chaosgate's test
+environment, see app/README.md)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import pytest
 from gateway_proc import GatewayFactory, RunningGateway, factory
 
 from tests.fixtures.localminio import LocalMinioCluster
+
+pytest_plugins = ["tests.fixtures.minio_local"]
 
 
 @pytest.fixture

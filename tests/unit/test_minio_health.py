@@ -1,5 +1,5 @@
 """Admin info parsing and the rejoined verdict, on admin info recorded from a
-real 4-server cluster (DEVELOPMENT.2026-02-12T20-18-48Z, chaos.localminio)."""
+real 4-server cluster (DEVELOPMENT.2026-02-12T20-18-48Z, tests.fixtures.localminio)."""
 
 from __future__ import annotations
 
