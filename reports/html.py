@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
+
+from reports.summary import Measurement, amount, measurements, proof_rows
 
 STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
@@ -20,13 +21,17 @@ text-align:left;vertical-align:top} th{background:#f5f5f5}
 .chart .title{font-size:13px;font-weight:600;fill:#333}.chart .axis{font-size:10px;fill:#666}
 .chart .grid{stroke:#e8e8e8}.chart .legend{font-size:11px}
 .chart .fault{fill:#c62828;fill-opacity:.12}.chart .fault-label{font-size:10px;fill:#c62828}
+.trend{width:100%;height:auto;margin:4px 0 10px;background:#fcfcfc;border:1px solid #eee}
+.trend .title{font-size:13px;font-weight:600;fill:#333}.trend .axis{font-size:10px;fill:#666}
+.trend .grid{stroke:#e8e8e8}.trend .legend{font-size:11px}.trend .fault-label{font-size:10px;fill:#c62828}
 code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
 pre{background:#f6f6f6;padding:8px;overflow:auto;max-height:260px}
 ul.reasons{margin:4px 0;padding-left:20px} .muted{color:#777}
+.ok{color:#2e7d32;font-weight:600}.bad{color:#c62828;font-weight:700}
 """
 
 
-def _badge(verdict: str) -> str:
+def badge(verdict: str) -> str:
     return f'<span class="verdict {escape(verdict)}">{escape(verdict.upper())}</span>'
 
 
@@ -38,12 +43,22 @@ def _fmt(value: object) -> str:
     return escape(str(value))
 
 
-def _table(rows: Sequence[Sequence[str]], head: Sequence[str]) -> str:
+def table(rows: Sequence[Sequence[str]], head: Sequence[str]) -> str:
     out = ["<table><tr>", *(f"<th>{escape(h)}</th>" for h in head), "</tr>"]
     for row in rows:
         out.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>")
     out.append("</table>")
     return "".join(out)
+
+
+LIMIT_HEAD = ("SLO limit", "margin", "")
+
+
+def _measure_row(m: Measurement) -> list[str]:
+    """Words, the key as in summary.json, value with unit, limit, margin, and whether it held."""
+    shown = "never observed" if m.value is None else amount(m.value, m.unit, digits=2)
+    held = {True: '<span class="ok">ok</span>', False: '<span class="bad">not met</span>', None: ""}[m.ok]
+    return [escape(m.words), escape(m.name), escape(shown), escape(m.limit_shown), escape(m.margin), held]
 
 
 def _ledger_rows(ledger: Mapping[str, Any]) -> list[list[str]]:
@@ -65,7 +80,7 @@ def _ledger_rows(ledger: Mapping[str, Any]) -> list[list[str]]:
 
 def _scenario(result: Mapping[str, Any], charts: Sequence[str]) -> str:
     title = escape(result.get("title") or result["name"])
-    parts = [f'<h2 id="{escape(result["name"])}">{title} {_badge(result["verdict"])}</h2>']
+    parts = [f'<h2 id="{escape(result["name"])}">{title} {badge(result["verdict"])}</h2>']
     if result.get("reasons"):
         parts.append('<ul class="reasons">' + "".join(f"<li>{escape(r)}</li>" for r in result["reasons"]) + "</ul>")
     if result.get("checks"):
@@ -74,13 +89,15 @@ def _scenario(result: Mapping[str, Any], charts: Sequence[str]) -> str:
             + "".join(f"<li>{escape(c)}</li>" for c in result["checks"])
             + "</ul></details>"
         )
-    if result.get("measurements"):
-        rows = [[escape(k), _fmt(v)] for k, v in result["measurements"].items()]
-        parts.append("<h3>Measured</h3>" + _table(rows, ("measurement", "value")))
+    found = measurements(result)
+    if found:
+        parts.append(
+            "<h3>Measured</h3>" + table([_measure_row(m) for m in found], ("measurement", "key", "value", *LIMIT_HEAD))
+        )
     if result.get("ledger"):
         parts.append(
             "<h3>Write ledger</h3>"
-            + _table(
+            + table(
                 _ledger_rows(result["ledger"]),
                 (
                     "attempted",
@@ -98,12 +115,12 @@ def _scenario(result: Mapping[str, Any], charts: Sequence[str]) -> str:
         problems = result["ledger"].get("problems") or []
         if problems:
             rows = [[escape(p["key"]), escape(p["verdict"]), escape(p.get("detail", ""))] for p in problems[:20]]
-            parts.append(_table(rows, ("key", "verdict", "detail")))
+            parts.append(table(rows, ("key", "verdict", "detail")))
     parts.extend(charts)
-    if result.get("proofs"):
-        parts.append(
-            "<h3>Fault proofs</h3><pre>" + escape(json.dumps(result["proofs"], indent=1, default=str)) + "</pre>"
-        )
+    proofs = proof_rows(result.get("proofs"))
+    if proofs:
+        rows = [[escape(cell) for cell in row] for row in proofs]
+        parts.append("<h3>Fault proofs</h3>" + table(rows, ("fault", "targets", "proven in", "evidence")))
     return "\n".join(parts)
 
 
@@ -117,19 +134,19 @@ def render(
     summary_rows = [
         [
             f'<a href="#{escape(r["name"])}">{escape(r.get("title") or r["name"])}</a>',
-            _badge(r["verdict"]),
+            badge(r["verdict"]),
             "<br>".join(escape(x) for x in r.get("reasons", [])) or '<span class="muted">all checks held</span>',
         ]
         for r in results
     ]
     body = [
-        f"<h1>chaosgate run {_badge(verdict)}</h1>",
+        f"<h1>chaosgate run {badge(verdict)}</h1>",
         '<p class="muted">Shaded bands on the charts are fault windows. Times are seconds since the run started.</p>',
         "<h2>Verdicts</h2>",
-        _table(summary_rows, ("scenario", "verdict", "reasons")),
+        table(summary_rows, ("scenario", "verdict", "reasons")),
         *(_scenario(r, charts.get(r["name"], ())) for r in results),
         "<h2>Effective settings</h2>",
-        _table([[escape(k), escape(v)] for k, v in settings.items()], ("setting", "value")),
+        table([[escape(k), escape(v)] for k, v in settings.items()], ("setting", "value")),
         "<h2>Files of this run</h2><ul>",
         *(f'<li><a href="{escape(f)}">{escape(f)}</a></li>' for f in files),
         "</ul>",

@@ -115,3 +115,78 @@ def _runs(points: Sequence[tuple[float, float | None]]) -> list[list[tuple[float
         else:
             runs[-1].append((t, v))
     return [r for r in runs if r]
+
+
+VERDICT_COLORS = {"pass": "#2e7d32", "fail": "#c62828", "inconclusive": "#ef6c00"}
+
+
+def runs_chart(
+    title: str,
+    unit: str,
+    runs: Sequence[tuple[str, str, float | None]],
+    *,
+    limit: float | None = None,
+    limit_label: str = "SLO limit",
+) -> str:
+    """One measurement over runs as an <svg>: x is the run (oldest left), y the
+    value in ``unit``. Each point is coloured by its run's verdict and names the
+    run on hover; a dashed line marks the SLO limit. ``runs``: (run name,
+    verdict, value or None when the run did not observe it)."""
+    values = [v for _, _, v in runs if v is not None]
+    y_top = _nice_max(max([*values, limit or 0.0]) if values or limit else 1.0)
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    pad = 48  # room for the first and last run names under the axis
+    step = (plot_w - 2 * pad) / max(len(runs) - 1, 1)
+
+    def x(i: int) -> float:
+        return LEFT + (pad + i * step if len(runs) > 1 else plot_w / 2)
+
+    def y(v: float) -> float:
+        return TOP + plot_h - (v / y_top) * plot_h
+
+    parts = [
+        f'<svg class="trend" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}" '
+        f'xmlns="http://www.w3.org/2000/svg">',
+        f'<text x="{LEFT}" y="16" class="title">{escape(title)}</text>',
+    ]
+    for tick in _ticks(y_top):
+        parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(tick):.1f}" y2="{y(tick):.1f}"/>')
+        parts.append(f'<text class="axis" x="{LEFT - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{_fmt(tick)}</text>')
+    parts.append(f'<text class="axis" x="{LEFT - 6}" y="{TOP - 6}" text-anchor="end">{escape(unit)}</text>')
+    # At most about ten run names under the axis, so they never overlap.
+    every = max(1, math.ceil(len(runs) / 10))
+    for i, (name, _, _) in enumerate(runs):
+        if i % every == 0 or i == len(runs) - 1:
+            parts.append(
+                f'<text class="axis" x="{x(i):.1f}" y="{HEIGHT - 26}" text-anchor="middle">{escape(name)}</text>'
+            )
+    if limit is not None:
+        parts.append(
+            f'<line class="limit" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(limit):.1f}" y2="{y(limit):.1f}" '
+            f'stroke="#c62828" stroke-dasharray="6 4"/>'
+        )
+        parts.append(
+            f'<text class="fault-label" x="{WIDTH - RIGHT - 4}" y="{y(limit) - 4:.1f}" text-anchor="end">'
+            f"{escape(limit_label)}</text>"
+        )
+    indexed = [(i, v) for i, (_, _, v) in enumerate(runs)]
+    for run in _runs([(float(i), v) for i, v in indexed]):
+        coords = " ".join(f"{x(int(i)):.1f},{y(v):.1f}" for i, v in run)
+        if len(run) > 1:
+            parts.append(f'<polyline fill="none" stroke="{COLORS[0]}" stroke-width="1.6" points="{coords}"/>')
+    for i, (name, verdict, value) in enumerate(runs):
+        if value is None:
+            parts.append(
+                f'<text class="axis" x="{x(i):.1f}" y="{TOP + plot_h - 4}" text-anchor="middle">'
+                f"<title>{escape(name)}: not observed</title>&#215;</text>"
+            )
+            continue
+        color = VERDICT_COLORS.get(verdict, "#666")
+        parts.append(
+            f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="4" fill="{color}">'
+            f"<title>{escape(name)} ({escape(verdict)}): {_fmt(round(value, 3))} {escape(unit)}</title></circle>"
+        )
+    legend = " ".join(f'<tspan fill="{c}">&#9679; {v}</tspan>' for v, c in VERDICT_COLORS.items())
+    parts.append(f'<text class="legend" x="{LEFT + 10}" y="{HEIGHT - 6}">points by run verdict: {legend}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
