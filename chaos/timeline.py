@@ -33,6 +33,7 @@ class Timeline:
         self._file = path.open("a", encoding="utf-8")
         self.scenario = ""
         self._open: list[str] = []  # spans not yet ended, innermost last
+        self._unwound: str | None = None  # the innermost span an exception left
 
     def now(self) -> float:
         return round(self._clock() - self._start, 3)
@@ -70,19 +71,24 @@ class Timeline:
         start = time.monotonic()
         self.event(f"{name}.start", **data)
         self._open.append(name)
+        self._unwound = None
         ok = False
         try:
             yield
             ok = True
         finally:
             self._open.remove(name)
+            if not ok and self._unwound is None:
+                self._unwound = name
             self.event(f"{name}.end", ok=ok, seconds=round(time.monotonic() - start, 3), **data)
 
     def phase(self) -> str:
         """Where the run is now, for "aborted during ...": the innermost open
-        span, else the scenario, else "setup"."""
+        span, or the one an exception just left, else the scenario, else "setup"."""
         if self._open:
             return self._open[-1]
+        if self._unwound is not None:
+            return self._unwound
         return f"scenario {self.scenario}" if self.scenario else "setup"
 
     def close(self) -> None:

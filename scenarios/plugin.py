@@ -190,11 +190,13 @@ def cluster(settings: Settings, run_dir: Path, timeline: Timeline) -> Iterator[E
         yield env
     finally:
         TIMINGS.write(run_dir / "timings.json")
-        if settings.keep_cluster:
-            print(f"\nkeeping kind cluster {kind_cluster.name}; kubeconfig {kind_cluster.kubeconfig}")
-        else:
-            kind_cluster.delete()
-        (run_dir / "leak-audit.json").write_text(json.dumps(clusters.leak_audit(settings), indent=2) + "\n")
+        try:
+            if settings.keep_cluster:
+                print(f"\nkeeping kind cluster {kind_cluster.name}; kubeconfig {kind_cluster.kubeconfig}")
+            else:
+                kind_cluster.delete()
+        finally:
+            (run_dir / "leak-audit.json").write_text(json.dumps(clusters.leak_audit(settings), indent=2) + "\n")
 
 
 @pytest.fixture(scope="session")
@@ -284,8 +286,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-@pytest.hookimpl(trylast=True)  # after fixture teardown, so the leak audit is in
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Iterator[None]:
+    """Around pytest's own session end, which tears down the session fixtures
+    (Locust, faults, stacks, the cluster and its leak audit): a cleanup that
+    raises there is recorded as harness trouble, and the verdict, the report
+    and the exit code are still written."""
+    try:
+        yield
+    except BaseException as exc:  # noqa: BLE001 (a failed cleanup must not hide the verdict)
+        session.config.stash[PROBLEMS_KEY].append(f"cleanup failed: {_describe(exc)}")
+    _finish(session, exitstatus)
+
+
+def _finish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     results = list(config.stash.get(RESULTS_KEY, {}).values())
     # Whatever happened, nothing of ours keeps running.
