@@ -78,6 +78,17 @@ class Sampler:
         with self._lock:
             return dict(self._readings[name].data)
 
+    def fresh(self, name: str, max_age: float | None = None) -> Mapping[str, Any] | None:
+        """The latest reading of ``name`` if it is evidence: taken within
+        ``max_age`` seconds (default: a period plus a second for the probe
+        itself) by a probe that did not fail; None otherwise."""
+        limit = self.period + 1.0 if max_age is None else max_age
+        with self._lock:
+            reading = self._readings[name]
+        if reading.error or not reading.at or time.monotonic() - reading.at > limit:
+            return None
+        return dict(reading.data)
+
     def start(self) -> Sampler:
         for name, source in self.sources.items():
             thread = threading.Thread(target=self._poll, args=(name, source), name=f"probe-{name}", daemon=True)

@@ -73,6 +73,9 @@ class ScenarioRun:
         self.ledger_dir.mkdir(parents=True, exist_ok=True)
         self.locust: LocustRun | None = None
         self.sampler: Sampler | None = None
+        # Timed-out waits with what they last saw, to tell a stack that did
+        # not act from a harness that could not see.
+        self.blind: list[tuple[str, str]] = []
 
     # -- load ------------------------------------------------------------
 
@@ -113,7 +116,9 @@ class ScenarioRun:
             self.timeline.event("load.end", summary=self.locust.summary())
 
     def _load_reading(self) -> Mapping[str, Any]:
-        if self.locust is None:
+        # Load only while Locust runs: its history file keeps its last row after
+        # the end, which would draw load that is no longer there.
+        if self.locust is None or not self.locust.running():
             return {}
         rows = self.locust.history()
         if not rows:
@@ -165,9 +170,10 @@ class ScenarioRun:
     # -- measurements ----------------------------------------------------
 
     def wait_rejoined(self, since_wall: float, timeout: float, *, required: bool = True) -> float | None:
-        """Seconds from ``since_wall`` until every server and drive is back and
-        nothing heals, seen on three polls in a row (the Service spreads the
-        polls over servers, and each must agree); None on timeout."""
+        """Seconds from ``since_wall`` until every server and drive is back,
+        nothing heals and every MinIO pod is Ready, seen on three polls in a
+        row (the Service spreads the polls over servers, and each must agree);
+        None on timeout."""
         streak = 0
 
         def stable() -> Seen:
@@ -178,6 +184,9 @@ class ScenarioRun:
                 expected_servers=self.stack.servers,
                 expected_drives=self.stack.drives,
             )
+            ready = self._minio_pods_ready()
+            if seen.ok and ready != self.stack.servers:
+                seen = Seen(False, f"{ready}/{self.stack.servers} MinIO pods Ready; {seen}")
             streak = streak + 1 if seen.ok else 0
             return Seen(streak >= 3, str(seen))
 
@@ -189,6 +198,13 @@ class ScenarioRun:
             return None
         return round(time.time() - since_wall, 1)
 
+    def _minio_pods_ready(self) -> int | None:
+        try:
+            states = faults.pods(self.stack.kube, self.stack.namespace, MINIO_SELECTOR)
+        except Exception:  # noqa: BLE001 (an API hiccup is "not seen yet", never "Ready")
+            return None
+        return sum(1 for p in states if p.ready)
+
     def time_until(self, predicate: Callable[[], Seen], measurement: str, limit: float) -> float | None:
         """Seconds until ``predicate`` holds, recorded as ``measurement``; a
         failure naming what was last seen when it does not within ``limit``."""
@@ -197,20 +213,31 @@ class ScenarioRun:
             wait_until(predicate, what=measurement, timeout=Deadline(limit), interval=1.0)
         except WaitTimeout as exc:
             self.measure(measurement, None)
+            self.blind.append((measurement, exc.last_seen))
             self.result.fail(f"{measurement}: not within {limit:.0f}s; last seen: {exc.last_seen}")
             return None
         seconds = round(time.time() - started, 1)
         self.measure(measurement, seconds, limit)
         return seconds
 
+    def undecided_when_blind(self, no_evidence: str) -> None:
+        """A wait that timed out while its probe gave no evidence is the
+        harness's blindness, not the stack's failure: inconclusive."""
+        for measurement, last_seen in self.blind:
+            if no_evidence in last_seen:
+                self.result.inconclusive(f"{measurement}: no evidence either way ({last_seen})")
+
     def first_sample_after(
         self, since_wall: float, section: str, predicate: Callable[[Mapping[str, Any]], bool]
     ) -> float | None:
-        """Seconds from ``since_wall`` to the first sample whose ``section`` satisfies ``predicate``."""
+        """Seconds from ``since_wall`` to the first sample whose ``section``
+        satisfies ``predicate``. Only evidence counts: a reading that errored
+        or is older than FRESH_S (a hanging probe's last answer) is skipped."""
         for record in read(self.timeline.path):
             if record.get("kind") != "sample" or record.get("scenario") != self.result.name:
                 continue
-            if record["wall"] >= since_wall and predicate(record.get(section) or {}):
+            part = record.get(section) or {}
+            if record["wall"] >= since_wall and _fresh(part) and predicate(part):
                 return round(float(record["wall"]) - since_wall, 1)
         return None
 
@@ -303,6 +330,16 @@ class ScenarioRun:
         if report.unreadable:
             self.result.inconclusive(f"{report.unreadable} acknowledged writes could not be read back")
         return report
+
+
+# A sampled reading is evidence only when at most this old: the sampling period
+# (1 s) plus a second for the probe's own round trip.
+FRESH_S = 2.0
+
+
+def _fresh(part: Mapping[str, Any]) -> bool:
+    age = part.get("age_s")
+    return not part.get("error") and isinstance(age, int | float) and age <= FRESH_S
 
 
 def require_healthy(stack: Stack, timeout: float = 300.0) -> None:
