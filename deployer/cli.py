@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -98,19 +99,33 @@ def _cmd_images(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_exec(args: argparse.Namespace) -> int:
+    """Run a pinned tool as resolved (e.g. `tox -e lint` runs actionlint this way)."""
+    if args.tool not in PINS:
+        raise BadInputError(f"unknown tool {args.tool!r}; choose from {', '.join(PINS)}")
+    tool = tools.resolve(args.tool)
+    sys.stdout.flush()
+    os.execv(tool.path, [str(tool.path), *args.args])  # noqa: S606 (the pinned tool replaces this process)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m deployer", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_tools = sub.add_parser(
         "tools",
-        help="resolve kind, kubectl, helm and minio (PATH, cache, download or build) and print them",
+        help=f"resolve {', '.join(PINS)} (PATH, cache, download or build) and print them",
     )
     p_tools.add_argument("names", nargs="*", help=f"tools to resolve (default: all of {', '.join(PINS)})")
     p_tools.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p_tools.add_argument("--no-download", action="store_true", help="never try release downloads")
     p_tools.add_argument("--no-build", action="store_true", help="never build from source")
     p_tools.set_defaults(func=_cmd_tools)
+
+    p_exec = sub.add_parser("exec", help="run a pinned tool (resolved as by `tools`) with the given arguments")
+    p_exec.add_argument("tool", help=f"one of {', '.join(PINS)}")
+    p_exec.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the tool")
+    p_exec.set_defaults(func=_cmd_exec)
 
     p_host = sub.add_parser(
         "host-setup",

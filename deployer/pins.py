@@ -228,4 +228,25 @@ MINIO = ToolPin(
     ),
 )
 
-PINS: dict[str, ToolPin] = {pin.name: pin for pin in (KIND, KUBECTL, HELM, MINIO)}
+ACTIONLINT_VERSION = "v1.7.12"
+"""The workflow linter `tox -e lint` runs on .github/workflows. Built from source:
+its PyPI wrapper downloads the binary from GitHub at install time."""
+
+
+def _actionlint_compatible(found: str) -> bool:
+    have, want = _semver(found), _semver(ACTIONLINT_VERSION)
+    return have is not None and want is not None and have[:2] == want[:2]
+
+
+ACTIONLINT = ToolPin(
+    name="actionlint",
+    version=ACTIONLINT_VERSION,
+    version_args=("-version",),
+    parse_version=_first_semver,
+    compatible=_actionlint_compatible,
+    download=None,
+    build=GoBuild(package="github.com/rhysd/actionlint/cmd/actionlint", version=ACTIONLINT_VERSION),
+    notes="lint only: checks the GitHub workflows",
+)
+
+PINS: dict[str, ToolPin] = {pin.name: pin for pin in (KIND, KUBECTL, HELM, MINIO, ACTIONLINT)}

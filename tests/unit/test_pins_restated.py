@@ -166,6 +166,17 @@ def test_code_strings_skip_docstrings() -> None:
     assert code_strings(source) == ["v1.2.3", "a-", "-v7.7.7"]
 
 
+def _holds(text: str, value: str) -> bool:
+    """``value`` stands in ``text`` as a whole version, not as the start of a
+    longer one (v1.7.1 is not in v1.7.12)."""
+    return re.search(re.escape(value) + r"(?![0-9A-Za-z])", text) is not None
+
+
+def test_a_version_is_found_whole_not_inside_a_longer_one() -> None:
+    assert _holds("tag:v1.7.1", "v1.7.1") and _holds("v1.7.1-rc", "v1.7.1")
+    assert not _holds("v1.7.12", "v1.7.1")
+
+
 def test_no_pinned_value_is_written_twice_in_python() -> None:
     copies = []
     for home, values in HOMES.items():
@@ -176,6 +187,8 @@ def test_no_pinned_value_is_written_twice_in_python() -> None:
             skip = {value for where, value in SAME_TEXT_OTHER_FACT if where == rel}
             for text in code_strings(path.read_text()):
                 copies += [
-                    f"{rel}: {value!r} (its home is {home})" for value in values if value in text and value not in skip
+                    f"{rel}: {value!r} (its home is {home})"
+                    for value in values
+                    if _holds(text, value) and value not in skip
                 ]
     assert not copies, "import these instead of restating them:\n" + "\n".join(copies)
