@@ -15,10 +15,11 @@ from urllib.parse import urlsplit
 
 from minio import Minio, MinioAdmin
 from minio.credentials.providers import StaticProvider
-from minio.error import S3Error
+from minio.error import S3Error, ServerError
 from urllib3 import PoolManager
 from urllib3.util import Retry, Timeout
 
+from chaos.ledger import StoreRefused
 from kernel.errors import BadInputError
 
 # Seconds. Loopback and in-cluster peers answer in milliseconds; a few seconds
@@ -92,7 +93,8 @@ def admin_client(url: str, credentials: KeyPair, *, http: PoolManager | None = N
 
 def object_reader(client: Minio, bucket: str) -> Callable[[str], bytes | None]:
     """A read-back function for the write ledger: the object's bytes, None when
-    the store says it does not exist; any other error propagates."""
+    the store says it does not exist, StoreRefused when it answers with another
+    error; connection trouble propagates as it is (the harness could not ask)."""
 
     def read(key: str) -> bytes | None:
         try:
@@ -100,7 +102,9 @@ def object_reader(client: Minio, bucket: str) -> Callable[[str], bytes | None]:
         except S3Error as exc:
             if exc.code in ("NoSuchKey", "NoSuchBucket"):
                 return None
-            raise
+            raise StoreRefused(f"{exc.code}: {exc.message}") from exc
+        except ServerError as exc:  # a 5xx without an S3 error body
+            raise StoreRefused(f"HTTP {exc.status_code}: {str(exc)[:200]}") from exc
         try:
             return bytes(response.read())
         finally:

@@ -10,8 +10,11 @@ is read back and classified:
 * lost: the object is gone;
 * corrupted: there is an object, but its content matches no write to that key;
 * stale: the content is that of an earlier acknowledged write to the key;
-* unreadable: the read-back itself failed (no quorum yet, a timeout). This is
-  an infrastructure problem, so it makes the verdict inconclusive, never pass.
+* refused: the store answered, with an error, every time it was asked during
+  the retry period (REFUSE_RETRY_S): it will not return data it acknowledged.
+  A product failure, like loss;
+* unreadable: the harness could not ask (connection refused, our own timeout).
+  An infrastructure problem: the verdict is inconclusive, never pass.
 
 Failed and indeterminate writes never count as loss: nobody was told they
 were stored. This is the set-full idea from Jepsen applied to an S3 store.
@@ -33,6 +36,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import IO
 
+from kernel.errors import WaitTimeout
+from kernel.wait import Deadline, wait_until
+
 ACKED = "acked"
 FAILED = "failed"
 INDETERMINATE = "indeterminate"
@@ -44,7 +50,20 @@ class Verdict(StrEnum):
     LOST = "lost"
     CORRUPTED = "corrupted"
     STALE = "stale"
+    REFUSED = "refused"
     UNREADABLE = "unreadable"
+
+
+DAMAGE = (Verdict.LOST, Verdict.CORRUPTED, Verdict.STALE, Verdict.REFUSED)
+
+REFUSE_RETRY_S = 60.0
+"""Seconds a read-back keeps asking a store that answers with an error (a
+server still finishing its recovery) before the object counts as refused."""
+
+
+class StoreRefused(Exception):
+    """The store answered a read with an error: the object exists in the ledger
+    but the stack will not return it. Raised by a Fetch function."""
 
 
 @dataclass(frozen=True)
@@ -146,8 +165,17 @@ class LedgerReport:
 
     @property
     def damaged(self) -> int:
-        """Acknowledged writes that are not intact: lost, corrupted or stale."""
-        return sum(self.counts.get(v, 0) for v in (Verdict.LOST, Verdict.CORRUPTED, Verdict.STALE))
+        """Acknowledged writes the stack failed: lost, corrupted, stale or refused."""
+        return sum(self.counts.get(v, 0) for v in DAMAGE)
+
+    @property
+    def intact(self) -> int:
+        return self.counts.get(Verdict.STABLE, 0)
+
+    def damage_text(self) -> str:
+        """ "3 lost, 1 refused by the store": only the classes that occurred."""
+        parts = [f"{self.counts[v]} {v.value}" for v in DAMAGE if self.counts.get(v)]
+        return ", ".join(parts).replace(" refused", " refused by the store")
 
     @property
     def unreadable(self) -> int:
@@ -160,8 +188,9 @@ class LedgerReport:
         return data
 
 
-# Returns the object's bytes, None when the store says it does not exist, and
-# raises for anything else (timeouts, 503 without quorum).
+# Returns the object's bytes, None when the store says it does not exist;
+# raises StoreRefused when the store answers with another error, and anything
+# else when it could not be asked at all.
 Fetch = Callable[[str], bytes | None]
 
 
@@ -174,8 +203,17 @@ def latest_acked(writes: Iterable[Write]) -> dict[str, list[Write]]:
     return by_key
 
 
-def check(writes: list[Write], fetch: Fetch, *, max_problems: int = 200, readers: int = 8) -> LedgerReport:
-    """Read back every acknowledged key and classify it."""
+def check(
+    writes: list[Write],
+    fetch: Fetch,
+    *,
+    max_problems: int = 200,
+    readers: int = 8,
+    refuse_retry_s: float = REFUSE_RETRY_S,
+) -> LedgerReport:
+    """Read back every acknowledged key and classify it. Keys the store refuses
+    are asked again until ``refuse_retry_s`` after the check started."""
+    deadline = Deadline(refuse_retry_s)
     acked = latest_acked(writes)
     all_by_key: dict[str, list[Write]] = {}
     for write in writes:
@@ -186,7 +224,9 @@ def check(writes: list[Write], fetch: Fetch, *, max_problems: int = 200, readers
     # Reads in parallel: a run acknowledges tens of thousands of writes, and one
     # at a time the read-back would take minutes.
     with ThreadPoolExecutor(max_workers=readers) as pool:
-        results = list(pool.map(lambda item: _check_key(item[0], item[1], all_by_key[item[0]], fetch), acked.items()))
+        results = list(
+            pool.map(lambda item: _check_key(item[0], item[1], all_by_key[item[0]], fetch, deadline), acked.items())
+        )
     for result in results:
         counts[result.verdict.value] += 1
         if result.verdict is not Verdict.STABLE and len(problems) < max_problems:
@@ -214,12 +254,22 @@ def check(writes: list[Write], fetch: Fetch, *, max_problems: int = 200, readers
     )
 
 
-def _check_key(key: str, acked: list[Write], attempts: list[Write], fetch: Fetch) -> KeyCheck:
+def _check_key(key: str, acked: list[Write], attempts: list[Write], fetch: Fetch, deadline: Deadline) -> KeyCheck:
     expected = acked[-1].sha256
     try:
-        data = fetch(key)
-    except Exception as exc:  # noqa: BLE001 (any read failure is "unreadable", kept apart from loss)
+        # A 1-tuple, so a key the store says does not exist (None) ends the wait too.
+        (data,) = wait_until(
+            lambda: (fetch(key),), what=f"object {key}", timeout=deadline, interval=2.0, tolerate=(StoreRefused,)
+        )
+    except WaitTimeout as exc:
+        return KeyCheck(key, Verdict.REFUSED, expected, None, exc.last_seen[:300])
+    except Exception as exc:  # noqa: BLE001 (the harness could not ask: kept apart from the stack's failures)
         return KeyCheck(key, Verdict.UNREADABLE, expected, None, f"{type(exc).__name__}: {exc}"[:300])
+    return _classify(key, data, acked, attempts)
+
+
+def _classify(key: str, data: bytes | None, acked: list[Write], attempts: list[Write]) -> KeyCheck:
+    expected = acked[-1].sha256
     if data is None:
         return KeyCheck(key, Verdict.LOST, expected, None, "object does not exist")
     found = sha256_hex(data)

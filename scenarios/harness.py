@@ -312,23 +312,28 @@ class ScenarioRun:
         with self.timeline.span("ledger.check", writes=len(writes)):
             report = ledger.check(writes, fetch)
         self.result.ledger = report.to_dict()
+        checked = sum(report.counts.values())
         if report.acknowledged == 0:
             self.result.inconclusive("no write was acknowledged: the load never reached the stack")
         elif expect_loss:
             self.result.require(
                 report.damaged > 0,
-                f"the checker caught the known-bad stack: {report.damaged} acknowledged writes lost or damaged",
+                f"the checker caught the known-bad stack: {report.damage_text()} (of {checked} acknowledged keys)",
                 "the checker found no loss on a stack that must lose data: the suite cannot be trusted",
             )
         else:
+            # The pass text claims only what was read: unreadable keys are
+            # neither intact nor damaged, and make the verdict inconclusive below.
             self.result.require(
                 report.damaged == 0,
-                f"all {report.acknowledged} acknowledged writes read back intact",
-                f"{report.lost} acknowledged writes lost, {report.damaged - report.lost} corrupted or stale "
-                f"(of {report.acknowledged})",
+                f"{report.intact} of {checked} acknowledged keys read back intact, none lost, corrupted, "
+                "stale or refused",
+                f"{report.damage_text()} (of {checked} acknowledged keys; {report.intact} intact)",
             )
         if report.unreadable:
-            self.result.inconclusive(f"{report.unreadable} acknowledged writes could not be read back")
+            self.result.inconclusive(
+                f"{report.unreadable} of {checked} acknowledged keys could not be read back by the harness"
+            )
         return report
 
 

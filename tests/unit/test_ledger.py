@@ -10,6 +10,7 @@ from chaos.ledger import (
     FAILED,
     INDETERMINATE,
     LedgerWriter,
+    StoreRefused,
     Verdict,
     Write,
     check,
@@ -40,26 +41,49 @@ def test_every_verdict_is_reached():
         w("stale", b"old", at=1),
         w("stale", b"new", at=2),
         w("unreadable", b"e"),
+        w("refused", b"r"),
     ]
-    objects = {"stable": b"a", "corrupt": b"C!", "stale": b"old", "unreadable": TimeoutError("no quorum")}
-    report = check(writes, store(objects))
+    objects = {
+        "stable": b"a",
+        "corrupt": b"C!",
+        "stale": b"old",
+        "unreadable": TimeoutError("our read timed out"),
+        "refused": StoreRefused("SlowDown: Resource requested is unreadable, please reduce your request rate"),
+    }
+    report = check(writes, store(objects), refuse_retry_s=0.5)
     assert report.counts == {
         "stable": 1,
         "lost": 1,
         "corrupted": 1,
         "stale": 1,
+        "refused": 1,
         "unreadable": 1,
     }
     assert report.lost == 1
-    assert report.damaged == 3
+    assert report.damaged == 4, "a store that will not return an acknowledged object failed it"
     assert report.unreadable == 1
+    assert report.damage_text() == "1 lost, 1 corrupted, 1 stale, 1 refused by the store"
     by_key = {p.key: p.verdict for p in report.problems}
     assert by_key == {
         "lost": Verdict.LOST,
         "corrupt": Verdict.CORRUPTED,
         "stale": Verdict.STALE,
         "unreadable": Verdict.UNREADABLE,
+        "refused": Verdict.REFUSED,
     }
+
+
+def test_a_store_that_recovers_within_the_retry_period_is_not_refusing():
+    answers = iter([StoreRefused("XMinioServerNotInitialized"), StoreRefused("SlowDown"), b"a"])
+
+    def fetch(key):
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    report = check([w("k", b"a")], fetch, refuse_retry_s=30)
+    assert report.counts["stable"] == 1 and report.damaged == 0
 
 
 def test_failed_and_indeterminate_writes_never_count_as_loss():
