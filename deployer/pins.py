@@ -109,10 +109,14 @@ class ToolPin:
     notes: str = field(default="", compare=False)
 
 
-def _kind_compatible(found: str) -> bool:
-    # Node images are tied to kind's minor version; other minors change defaults.
-    have, want = _semver(found), _semver(KIND.version)
-    return have is not None and want is not None and have[:2] == want[:2]
+def _same_minor_as(version: str) -> Callable[[str], bool]:
+    """A found version is good enough when its major and minor match ``version``."""
+
+    def compatible(found: str) -> bool:
+        have, want = _semver(found), _semver(version)
+        return have is not None and want is not None and have[:2] == want[:2]
+
+    return compatible
 
 
 def _kubectl_compatible(found: str) -> bool:
@@ -147,7 +151,8 @@ KIND = ToolPin(
     version=KIND_VERSION,
     version_args=("version",),
     parse_version=_first_semver,
-    compatible=_kind_compatible,
+    # Node images are tied to kind's minor version; other minors change defaults.
+    compatible=_same_minor_as(KIND_VERSION),
     download=Download(
         url=f"https://kind.sigs.k8s.io/dl/{KIND_VERSION}/kind-linux-amd64",
         checksum_url=f"https://kind.sigs.k8s.io/dl/{KIND_VERSION}/kind-linux-amd64.sha256sum",
@@ -233,17 +238,12 @@ ACTIONLINT_VERSION = "v1.7.12"
 its PyPI wrapper downloads the binary from GitHub at install time."""
 
 
-def _actionlint_compatible(found: str) -> bool:
-    have, want = _semver(found), _semver(ACTIONLINT_VERSION)
-    return have is not None and want is not None and have[:2] == want[:2]
-
-
 ACTIONLINT = ToolPin(
     name="actionlint",
     version=ACTIONLINT_VERSION,
     version_args=("-version",),
     parse_version=_first_semver,
-    compatible=_actionlint_compatible,
+    compatible=_same_minor_as(ACTIONLINT_VERSION),
     download=None,
     build=GoBuild(package="github.com/rhysd/actionlint/cmd/actionlint", version=ACTIONLINT_VERSION),
     notes="lint only: checks the GitHub workflows",
