@@ -13,9 +13,10 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from deployer import kind, metrics_server, stack
+from deployer import kind, metrics_server, runlock, stack
 from deployer.kubectl import Helm, Kubectl
 from deployer.pins import KIND_NODE_IMAGE
+from kernel import procs
 from kernel.errors import BadInputError
 from kernel.progress import TIMINGS, Timings, phase, say
 from kernel.wait import Deadline, Seen, wait_until
@@ -172,13 +173,23 @@ def stack_image_values(images: dict[str, str]) -> dict[str, str]:
 
 
 def down(cluster_name: str) -> bool:
-    """Delete the cluster if it exists; True when something was deleted."""
-    cluster = kind.KindCluster(cluster_name, node_image="")
-    if not cluster.exists():
-        say(f"no kind cluster {cluster_name}: nothing to delete")
-        return False
-    cluster.delete()
-    return True
+    """Delete the cluster if it exists, and what a killed run left: its run
+    lock and the Locust processes of runs that no longer exist. Refused while
+    a live run holds the cluster. True when something was removed."""
+    lock = runlock.acquire(cluster_name)  # BadInputError naming the live run
+    try:
+        removed = lock.previous is not None
+        killed = procs.kill(procs.orphans())
+        if killed:
+            say(f"stopped {len(killed)} process(es) left by runs that no longer exist: {killed}")
+        cluster = kind.KindCluster(cluster_name, node_image="")
+        if not cluster.exists():
+            say(f"no kind cluster {cluster_name}: nothing to delete")
+            return removed or bool(killed)
+        cluster.delete()
+        return True
+    finally:
+        lock.release()
 
 
 def status(cluster_name: str, namespace: str = "chaosgate") -> dict[str, object]:
