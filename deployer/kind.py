@@ -177,6 +177,18 @@ def leftover_clusters() -> list[str]:
     return out.stdout.split()
 
 
+def node_containers(name: str) -> dict[str, bool]:
+    """The Docker containers of kind cluster ``name``, running or not (for the
+    leak audit: a stopped node or a container kind failed to remove)."""
+    out = run(
+        ["docker", "ps", "-a", "--filter", f"label=io.x-k8s.kind.cluster={name}", "--format", "{{.Names}} {{.State}}"],
+        timeout=60,
+    )
+    return {
+        name: state == "running" for name, _, state in (line.partition(" ") for line in out.stdout.split("\n") if line)
+    }
+
+
 def guard_cluster_networks() -> list[str]:
     """Keep pod and Service addresses inside this machine.
 

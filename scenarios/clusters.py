@@ -15,6 +15,7 @@ from chaos.settings import Settings
 from chaos.timeline import Timeline
 from deployer import kind, stack
 from deployer.up import Environment, deploy_stack, host_urls
+from kernel import procs
 from kernel.errors import BadInputError, InfraError, WaitTimeout
 from kernel.wait import Deadline, wait_until
 from loadtests import runner
@@ -114,12 +115,20 @@ def read_topology(url: str, credentials: Credentials, timeout: float = 120.0) ->
 
 
 def leak_audit(settings: Settings) -> dict[str, Any]:
-    """What a run must not leave behind: Locust processes, stopped nodes, a cluster."""
-    leftovers = kind.leftover_clusters() if settings.cluster == "kind" else []
+    """What a run must not leave behind: Locust processes (of this run, or of
+    any run that no longer exists), stopped nodes, the cluster and its node
+    containers (unless kept)."""
+    is_kind = settings.cluster == "kind"
+    leftovers = kind.leftover_clusters() if is_kind else []
+    containers = kind.node_containers(settings.cluster_name) if is_kind else {}
+    mine = os.getpid()
     audit: dict[str, Any] = {
-        "locust_running": sum(1 for r in runner.RUNNING if r.running()),
-        "nodes_left_stopped": sorted(faults.STOPPED_NODES),
+        "locust_running": sum(1 for r in runner.RUNNING if r.running())
+        + sum(1 for owner in procs.owned_processes().values() if owner == mine),
+        "locust_orphans": len(procs.orphans()),
+        "nodes_left_stopped": sorted(set(faults.STOPPED_NODES) | {n for n, up in containers.items() if not up}),
         "cluster_left": settings.cluster_name in leftovers and not settings.keep_cluster,
+        "node_containers_left": sorted(containers) if not settings.keep_cluster else [],
     }
-    audit["clean"] = not (audit["locust_running"] or audit["nodes_left_stopped"] or audit["cluster_left"])
+    audit["clean"] = not any(audit[key] for key in list(audit))
     return audit
