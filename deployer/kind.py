@@ -8,6 +8,7 @@ contexts.
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,10 +24,12 @@ CREATE_TIMEOUT_S = 900.0
 DELETE_TIMEOUT_S = 120.0
 """Seconds until ``kind get clusters`` stops listing a deleted cluster: kind may
 return from ``delete`` before its node containers are removed."""
-# NodePorts of the stack (charts/stack/values-kind.yaml) mapped to the same
-# ports on 127.0.0.1: the harness and Locust talk to loopback only, and
-# kube-proxy follows the pods through restarts.
-HOST_PORTS = {"minio": 30900, "gateway": 30080, "prometheus": 30090}
+# NodePorts of the stack (charts/stack/values-kind.yaml), mapped to ports on
+# 127.0.0.1: the harness and Locust talk to loopback only, and kube-proxy
+# follows the pods through restarts. The host ports are chosen free per cluster
+# (kept in .chaosgate/<name>/ports.json), so clusters of different names run
+# side by side.
+NODE_PORTS = {"minio": 30900, "gateway": 30080, "prometheus": 30090}
 # kind's defaults, set explicitly because the host guard below names them.
 POD_SUBNET = "10.244.0.0/16"
 SERVICE_SUBNET = "10.96.0.0/16"
@@ -45,6 +48,8 @@ class KindCluster:
     # TOML snippets merged into every node's containerd config.
     containerd_patches: Sequence[str] = ()
     disable_default_cni: bool = False
+    # Service name -> port on 127.0.0.1 (see NODE_PORTS); chosen at create.
+    host_ports: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.kubeconfig == Path():
@@ -79,11 +84,11 @@ class KindCluster:
                     "extraPortMappings": [
                         {
                             "containerPort": port,
-                            "hostPort": port,
+                            "hostPort": self.host_ports.get(service, port),
                             "listenAddress": "127.0.0.1",
                             "protocol": "TCP",
                         }
-                        for port in HOST_PORTS.values()
+                        for service, port in NODE_PORTS.items()
                     ],
                 }
             ]
@@ -105,6 +110,7 @@ class KindCluster:
             if reuse:
                 say(f"reusing kind cluster {self.name}")
                 self._export_kubeconfig()
+                self.host_ports = host_ports(self.name)
                 return False
             say(f"kind cluster {self.name} exists from an earlier run; deleting it (use --reuse-cluster to keep it)")
             self.delete()
@@ -113,6 +119,8 @@ class KindCluster:
             say(f"host rule added: iptables -I DOCKER-USER {rule}")
         config = self.kubeconfig.parent / "kind-config.yaml"
         config.parent.mkdir(parents=True, exist_ok=True)
+        self.host_ports = {service: _free_port() for service in NODE_PORTS}
+        _ports_file(self.name).write_text(json.dumps(self.host_ports) + "\n")
         config.write_text(self.config_yaml())
         with phase(f"create kind cluster {self.name} (1 control plane + {self.workers} workers)"):
             try:
@@ -175,6 +183,26 @@ def leftover_clusters() -> list[str]:
     """kind clusters that exist right now (for the leak audit)."""
     out = run([tools.resolve("kind").path, "get", "clusters"], timeout=60)
     return out.stdout.split()
+
+
+def _ports_file(name: str) -> Path:
+    return kubeconfig_path(name).parent / "ports.json"
+
+
+def host_ports(name: str) -> dict[str, int]:
+    """The loopback ports of cluster ``name``'s services, as chosen at create;
+    the NodePorts themselves for a cluster made before ports were chosen."""
+    try:
+        chosen = json.loads(_ports_file(name).read_text())
+    except (OSError, json.JSONDecodeError):
+        return dict(NODE_PORTS)
+    return {service: int(chosen.get(service, port)) for service, port in NODE_PORTS.items()}
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def node_containers(name: str) -> dict[str, bool]:

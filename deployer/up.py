@@ -75,8 +75,9 @@ class Environment:
         return Helm.for_cluster(self.kubeconfig, self.context)
 
 
-def host_urls() -> dict[str, str]:
-    return {name: f"http://127.0.0.1:{port}" for name, port in kind.HOST_PORTS.items()}
+def host_urls(ports: dict[str, int] | None = None) -> dict[str, str]:
+    """The stack's URLs on loopback: a kind cluster's chosen ports, else the NodePorts."""
+    return {name: f"http://127.0.0.1:{port}" for name, port in (ports or kind.NODE_PORTS).items()}
 
 
 def resolve_images(mode: str) -> tuple[str, dict[str, str]]:
@@ -139,7 +140,13 @@ def create_cluster(opts: UpOptions, timings: Timings = TIMINGS) -> tuple[kind.Ki
     try:
         nodes = cluster.nodes()
         env = Environment(
-            cluster.name, cluster.kubeconfig, cluster.context, opts.namespace, nodes, host_urls(), dict(images)
+            cluster.name,
+            cluster.kubeconfig,
+            cluster.context,
+            opts.namespace,
+            nodes,
+            host_urls(cluster.host_ports),
+            dict(images),
         )
         kubectl = env.kubectl()
         wait_nodes_ready(kubectl, len(nodes))
@@ -206,7 +213,7 @@ def status(cluster_name: str, namespace: str = "chaosgate") -> dict[str, object]
         "nodes": cluster.nodes(),
         "stack": str(stack.stack_ready(kubectl, namespace)),
         "pods": {p["metadata"]["name"]: p["status"].get("phase") for p in pods},
-        "urls": host_urls(),
+        "urls": host_urls(kind.host_ports(cluster_name)),
     }
 
 

@@ -186,6 +186,8 @@ def cluster(settings: Settings, run_dir: Path, timeline: Timeline) -> Iterator[E
             kind_cluster, env = create_cluster(settings.up_options())
         except BadInputError as exc:
             pytest.exit(f"chaosgate: bad input: {exc}", returncode=2)
+    # Ports on loopback are chosen per cluster, so runs of different clusters never collide.
+    timeline.event("cluster.urls", cluster=env.cluster_name, urls=env.urls)
     try:
         yield env
     finally:

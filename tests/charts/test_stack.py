@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from deployer.kind import HOST_PORTS
+from deployer.kind import NODE_PORTS
 from tests.charts.helpers import (
     CHART_NAMES,
     CHARTS,
@@ -166,6 +166,6 @@ def test_kind_values_expose_fixed_node_ports_for_the_host(render: RenderFn) -> N
         for s in rendered.of_kind("Service")
         if s["spec"].get("type") == "NodePort"
     }
-    assert ports["minio"][0] == HOST_PORTS["minio"]
-    assert ports["gateway"] == [HOST_PORTS["gateway"]]
-    assert ports["prometheus"] == [HOST_PORTS["prometheus"]]
+    assert ports["minio"][0] == NODE_PORTS["minio"]
+    assert ports["gateway"] == [NODE_PORTS["gateway"]]
+    assert ports["prometheus"] == [NODE_PORTS["prometheus"]]
