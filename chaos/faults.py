@@ -13,16 +13,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from chaos.kube import REQUEST_TIMEOUT, Kube, require_managed_namespace
+from chaos.rollback import Rollbacks
 from kernel.errors import InfraError, WaitTimeout
 from kernel.procs import run
 from kernel.wait import Seen, wait_until
 
 PROOF_TIMEOUT_S = 120.0
-# Nodes stopped by stop_node and not yet started again: cleanup (also on
-# Ctrl-C) starts them, and the leak audit reports any that remain.
-STOPPED_NODES: set[str] = set()
-# StatefulSets scaled down by a fault -> (namespace, replicas to restore).
-SCALED: dict[str, tuple[str, int]] = {}
 
 
 class FaultNotProven(InfraError):
@@ -150,14 +146,14 @@ def node_ready(kube: Kube, node: str) -> str:
     return "Unknown"
 
 
-def stop_node(kube: Kube, node: str, *, notready_timeout: float = 150.0) -> Proof:
+def stop_node(kube: Kube, node: str, *, rollbacks: Rollbacks, notready_timeout: float = 150.0) -> Proof:
     """Stop a kind node's container (power loss for everything on it).
     Proof: the API server marks the node NotReady (after the node monitor
-    grace period, about 40-50 s)."""
+    grace period, about 40-50 s). ``start_node`` (or the run's cleanup) undoes it."""
     if node_ready(kube, node) != "True":
         raise FaultNotProven(f"node {node} is not Ready before the fault; refusing to stop it")
     proof = Proof("stop-node", [node], time.time())
-    STOPPED_NODES.add(node)
+    rollbacks.push(f"node/{node}", f"start node {node}", lambda: run(["docker", "start", node], timeout=120))
     run(["docker", "stop", "--time", "0", node], timeout=120)
 
     def not_ready() -> Seen:
@@ -170,11 +166,10 @@ def stop_node(kube: Kube, node: str, *, notready_timeout: float = 150.0) -> Proo
     return proof
 
 
-def start_node(kube: Kube, node: str, *, ready_timeout: float = 300.0) -> Proof:
-    """Start a stopped kind node again and wait until it is Ready."""
+def start_node(kube: Kube, node: str, *, rollbacks: Rollbacks, ready_timeout: float = 300.0) -> Proof:
+    """Start a node stop_node stopped and wait until it is Ready."""
     proof = Proof("start-node", [node], time.time())
-    run(["docker", "start", node], timeout=120)
-    STOPPED_NODES.discard(node)
+    rollbacks.revert(f"node/{node}")
     seen_at = _prove(
         lambda: Seen(node_ready(kube, node) == "True", f"node {node} not Ready"),
         f"node {node} Ready again",
@@ -194,7 +189,7 @@ def _prove(predicate: Any, what: str, timeout: float = PROOF_TIMEOUT_S) -> float
     return time.time()
 
 
-def take_down_servers(kube: Kube, namespace: str, statefulset: str, count: int) -> Proof:
+def take_down_servers(kube: Kube, namespace: str, statefulset: str, count: int, *, rollbacks: Rollbacks) -> Proof:
     """Stop the last ``count`` servers of a StatefulSet by scaling it down.
 
     The endpoint list is untouched (it comes from the chart), so to MinIO this
@@ -207,10 +202,12 @@ def take_down_servers(kube: Kube, namespace: str, statefulset: str, count: int) 
         raise FaultNotProven(f"cannot take down {count} of {replicas} servers of {statefulset}")
     victims = [f"{statefulset}-{i}" for i in range(replicas - count, replicas)]
     proof = Proof("take-down-servers", victims, time.time())
-    SCALED[statefulset] = (namespace, replicas)
-    kube.apps.patch_namespaced_stateful_set_scale(
-        statefulset, namespace, {"spec": {"replicas": replicas - count}}, _request_timeout=REQUEST_TIMEOUT
+    rollbacks.push(
+        f"statefulset/{namespace}/{statefulset}",
+        f"scale {namespace}/{statefulset} back to {replicas} replicas",
+        lambda: _scale(kube, namespace, statefulset, replicas),
     )
+    _scale(kube, namespace, statefulset, replicas - count)
 
     def gone() -> Seen:
         names = {
@@ -225,29 +222,16 @@ def take_down_servers(kube: Kube, namespace: str, statefulset: str, count: int) 
     return proof
 
 
-def restore_servers(kube: Kube, namespace: str, statefulset: str) -> Proof:
+def restore_servers(kube: Kube, namespace: str, statefulset: str, *, rollbacks: Rollbacks) -> Proof:
     """Scale a StatefulSet back to the replicas it had before take_down_servers."""
-    ns, replicas = SCALED[statefulset]
     proof = Proof("restore-servers", [statefulset], time.time())
-    kube.apps.patch_namespaced_stateful_set_scale(
-        statefulset, ns, {"spec": {"replicas": replicas}}, _request_timeout=REQUEST_TIMEOUT
-    )
-    SCALED.pop(statefulset)
-    proof.evidence = {"replicas": replicas}
+    undo = rollbacks.revert(f"statefulset/{namespace}/{statefulset}")
+    proof.evidence = {"restored": undo.what}
     proof.finished_at = time.time()
     return proof
 
 
-def revert_all(kube: Kube | None = None) -> list[str]:
-    """Start every node a fault stopped and scale back every StatefulSet a
-    fault scaled down. Called on cleanup and on signals."""
-    reverted = []
-    if kube is not None:
-        for statefulset in list(SCALED):
-            restore_servers(kube, SCALED[statefulset][0], statefulset)
-            reverted.append(statefulset)
-    for node in sorted(STOPPED_NODES):
-        run(["docker", "start", node], timeout=120)
-        STOPPED_NODES.discard(node)
-        reverted.append(node)
-    return reverted
+def _scale(kube: Kube, namespace: str, statefulset: str, replicas: int) -> None:
+    kube.apps.patch_namespaced_stateful_set_scale(
+        statefulset, namespace, {"spec": {"replicas": replicas}}, _request_timeout=REQUEST_TIMEOUT
+    )

@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from chaos import faults
 from chaos.clients import Credentials
 from chaos.kube import connect
 from chaos.minio_health import ProbeError, Topology, admin_info
@@ -114,7 +113,7 @@ def read_topology(url: str, credentials: Credentials, timeout: float = 120.0) ->
     return shape
 
 
-def leak_audit(settings: Settings) -> dict[str, Any]:
+def leak_audit(settings: Settings, faults_pending: list[str]) -> dict[str, Any]:
     """What a run must not leave behind: Locust processes (of this run, or of
     any run that no longer exists), stopped nodes, the cluster and its node
     containers (unless kept)."""
@@ -126,7 +125,8 @@ def leak_audit(settings: Settings) -> dict[str, Any]:
         "locust_running": sum(1 for r in runner.RUNNING if r.running())
         + sum(1 for owner in procs.owned_processes().values() if owner == mine),
         "locust_orphans": len(procs.orphans()),
-        "nodes_left_stopped": sorted(set(faults.STOPPED_NODES) | {n for n, up in containers.items() if not up}),
+        "faults_not_reverted": faults_pending,
+        "nodes_left_stopped": sorted(n for n, up in containers.items() if not up),
         "cluster_left": settings.cluster_name in leftovers and not settings.keep_cluster,
         "node_containers_left": sorted(containers) if not settings.keep_cluster else [],
     }

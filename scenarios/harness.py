@@ -20,6 +20,7 @@ from chaos.clients import Credentials, http_pool, object_reader, s3_client
 from chaos.kube import Kube
 from chaos.minio_health import observe_rejoined
 from chaos.observe import Sampler
+from chaos.rollback import Rollbacks
 from chaos.slo import Profile, Slo
 from chaos.sources import hpa_source, minio_source, pods_source
 from chaos.timeline import Timeline, read
@@ -61,9 +62,18 @@ class Stack:
 
 class ScenarioRun:
     def __init__(
-        self, stack: Stack, timeline: Timeline, result: ScenarioResult, run_dir: Path, profile: Profile, slo: Slo
+        self,
+        stack: Stack,
+        timeline: Timeline,
+        result: ScenarioResult,
+        run_dir: Path,
+        profile: Profile,
+        slo: Slo,
+        rollbacks: Rollbacks | None = None,
     ) -> None:
         self.stack = stack
+        # The run's undo steps: faults register theirs here, cleanup unwinds them.
+        self.rollbacks = rollbacks if rollbacks is not None else Rollbacks()
         self.timeline = timeline
         self.result = result
         self.profile = profile
@@ -151,7 +161,7 @@ class ScenarioRun:
         finally:
             if self.locust is not None:
                 self.locust.stop()
-            reverted = faults.revert_all(self.stack.kube)
+            reverted = self.rollbacks.unwind()
             if reverted:
                 self.timeline.event("cleanup.reverted", targets=reverted)
             self.sampler.stop()

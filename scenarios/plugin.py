@@ -21,8 +21,8 @@ from types import FrameType
 
 import pytest
 
-from chaos import faults
 from chaos import settings as settings_mod
+from chaos.rollback import Rollbacks
 from chaos.settings import Settings
 from chaos.slo import PROFILES, Profile, Slo, load_slo
 from chaos.timeline import Timeline
@@ -31,7 +31,7 @@ from deployer import runlock
 from deployer.stack import VARIANTS
 from deployer.up import Environment, create_cluster, prepare_host
 from kernel import procs
-from kernel.errors import BadInputError
+from kernel.errors import BadInputError, ChaosgateError
 from kernel.progress import TIMINGS
 from loadtests import runner
 from scenarios import clusters
@@ -45,6 +45,7 @@ INFRA_KEY = pytest.StashKey[bool]()
 TIMELINE_KEY = pytest.StashKey[Timeline]()
 PROBLEMS_KEY = pytest.StashKey[list[str]]()  # cleanup trouble outside any scenario
 LOCK_KEY = pytest.StashKey[runlock.RunLock]()
+ROLLBACKS_KEY = pytest.StashKey[Rollbacks]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -164,6 +165,12 @@ def timeline(pytestconfig: pytest.Config, run_dir: Path) -> Iterator[Timeline]:
 
 
 @pytest.fixture(scope="session")
+def rollbacks(pytestconfig: pytest.Config) -> Rollbacks:
+    """This run's undo steps: every fault registers its own; cleanup unwinds them."""
+    return pytestconfig.stash.setdefault(ROLLBACKS_KEY, Rollbacks())
+
+
+@pytest.fixture(scope="session")
 def slo(pytestconfig: pytest.Config) -> Slo:
     return pytestconfig.stash[SLO_KEY]
 
@@ -174,7 +181,7 @@ def profile(settings: Settings) -> Profile:
 
 
 @pytest.fixture(scope="session")
-def cluster(settings: Settings, run_dir: Path, timeline: Timeline) -> Iterator[Environment]:
+def cluster(settings: Settings, run_dir: Path, timeline: Timeline, rollbacks: Rollbacks) -> Iterator[Environment]:
     """The cluster the scenarios run on, with metrics-server; no stack yet."""
     if settings.cluster == "existing":
         yield clusters.existing(settings)
@@ -198,7 +205,8 @@ def cluster(settings: Settings, run_dir: Path, timeline: Timeline) -> Iterator[E
             else:
                 kind_cluster.delete()
         finally:
-            (run_dir / "leak-audit.json").write_text(json.dumps(clusters.leak_audit(settings), indent=2) + "\n")
+            audit = clusters.leak_audit(settings, rollbacks.pending())
+            (run_dir / "leak-audit.json").write_text(json.dumps(audit, indent=2) + "\n")
 
 
 @pytest.fixture(scope="session")
@@ -217,9 +225,15 @@ def stack(request: pytest.FixtureRequest, stacks: clusters.StackManager) -> Stac
 
 @pytest.fixture
 def scenario(
-    stack: Stack, timeline: Timeline, scenario_result: ScenarioResult, run_dir: Path, profile: Profile, slo: Slo
+    stack: Stack,
+    timeline: Timeline,
+    scenario_result: ScenarioResult,
+    run_dir: Path,
+    profile: Profile,
+    slo: Slo,
+    rollbacks: Rollbacks,
 ) -> Iterator[ScenarioRun]:
-    run = ScenarioRun(stack, timeline, scenario_result, run_dir, profile, slo)
+    run = ScenarioRun(stack, timeline, scenario_result, run_dir, profile, slo, rollbacks)
     with run.observed():
         yield run
 
@@ -306,7 +320,12 @@ def _finish(session: pytest.Session, exitstatus: int) -> None:
     results = list(config.stash.get(RESULTS_KEY, {}).values())
     # Whatever happened, nothing of ours keeps running.
     stopped = runner.stop_all()
-    started = faults.revert_all()
+    started: list[str] = []
+    if ROLLBACKS_KEY in config.stash:
+        try:
+            started = config.stash[ROLLBACKS_KEY].unwind()
+        except ChaosgateError as exc:
+            config.stash[PROBLEMS_KEY].append(str(exc))
     why = f"the run was interrupted ({_INTERRUPTED[0]})" if _INTERRUPTED else "the run stopped before it"
     for result in results:
         result.never_ran(why)

@@ -24,11 +24,15 @@ def test_beyond_write_quorum(scenario: ScenarioRun) -> None:
 
     with scenario.fault("two-servers-down", statefulset=STATEFULSET):
         t0 = time.time()
-        scenario.record_proof(faults.take_down_servers(stack.kube, stack.namespace, STATEFULSET, 2))
+        scenario.record_proof(
+            faults.take_down_servers(stack.kube, stack.namespace, STATEFULSET, 2, rollbacks=scenario.rollbacks)
+        )
         down_at = time.time()
         scenario.hold(profile.outage_s, "outage beyond write quorum")
         up_at = time.time()
-        scenario.record_proof(faults.restore_servers(stack.kube, stack.namespace, STATEFULSET))
+        scenario.record_proof(
+            faults.restore_servers(stack.kube, stack.namespace, STATEFULSET, rollbacks=scenario.rollbacks)
+        )
     healed = scenario.wait_rejoined(up_at, slo.healed_max_s)
     # Measured once the load is over: Locust's history and the ledger are complete.
     scenario.wait_load()

@@ -34,9 +34,13 @@ def test_unsafe_gateway_loses_acknowledged_writes_and_is_caught(scenario: Scenar
     profile, stack = scenario.profile, scenario.stack
     scenario.load_with_baseline()
     with scenario.fault("two-servers-down", statefulset="minio-pool0"):
-        scenario.record_proof(faults.take_down_servers(stack.kube, stack.namespace, "minio-pool0", 2))
+        scenario.record_proof(
+            faults.take_down_servers(stack.kube, stack.namespace, "minio-pool0", 2, rollbacks=scenario.rollbacks)
+        )
         scenario.hold(profile.outage_s, "outage beyond write quorum")
-        scenario.record_proof(faults.restore_servers(stack.kube, stack.namespace, "minio-pool0"))
+        scenario.record_proof(
+            faults.restore_servers(stack.kube, stack.namespace, "minio-pool0", rollbacks=scenario.rollbacks)
+        )
     scenario.wait_rejoined(time.time(), scenario.slo.healed_max_s, required=False)
     scenario.wait_load()
     scenario.check_ledger(expect_loss=True)
