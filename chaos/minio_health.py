@@ -132,6 +132,18 @@ class Topology:
     drives_per_set: int
     parity: int
 
+    def read_tolerance(self) -> int:
+        """How many servers may be down while every erasure set still has the
+        data drives a read needs (drives per set minus parity). MinIO spreads
+        each set's drives evenly over the servers of its pool, so a server
+        holds ``drives_per_set / servers_per_set`` drives of a set."""
+        if self.servers <= 0 or self.pools <= 0 or self.drives_per_set <= 0:
+            return 0
+        servers_per_pool = self.servers // self.pools
+        servers_per_set = max(1, min(servers_per_pool, self.drives_per_set))
+        drives_per_server_in_set = -(-self.drives_per_set // servers_per_set)  # ceiling
+        return self.parity // drives_per_server_in_set
+
     def __str__(self) -> str:
         return (
             f"{self.servers} servers, {self.drives} drives in {self.pools} pool(s), "

@@ -82,8 +82,7 @@ class StackManager:
             kube=connect(self.env.kubeconfig, self.env.context),
             credentials=credentials,
             variant=variant,
-            servers=shape.servers,
-            drives=shape.drives,
+            topology=shape,
         )
 
     def remove(self) -> None:

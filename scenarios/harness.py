@@ -18,7 +18,7 @@ from typing import Any
 from chaos import faults, ledger
 from chaos.clients import Credentials, http_pool, object_reader, s3_client
 from chaos.kube import Kube
-from chaos.minio_health import observe_rejoined
+from chaos.minio_health import Topology, observe_rejoined
 from chaos.observe import Sampler
 from chaos.rollback import Rollbacks
 from chaos.slo import Profile, Slo
@@ -44,8 +44,15 @@ class Stack:
     kube: Kube
     credentials: Credentials = field(repr=False)
     variant: str
-    servers: int
-    drives: int
+    topology: Topology
+
+    @property
+    def servers(self) -> int:
+        return self.topology.servers
+
+    @property
+    def drives(self) -> int:
+        return self.topology.drives
 
     @property
     def minio_url(self) -> str:
@@ -272,6 +279,14 @@ class ScenarioRun:
         first_failure = next((w.at for w in writes if w.outcome != ledger.ACKED), since_wall)
         acks = [w.at for w in writes if w.outcome == ledger.ACKED and w.at >= first_failure]
         return round(min(acks) - since_wall, 1) if acks else None
+
+    def read_availability_limit(self, servers_down: int) -> float:
+        """The read-availability SLO that fits a fault: the strict one when the
+        servers down are within the stack's own read tolerance (its parity),
+        the degraded one beyond it."""
+        if servers_down <= self.stack.topology.read_tolerance():
+            return self.slo.read_availability_within_parity_min
+        return self.slo.read_availability_min
 
     def read_availability(self, start_wall: float, end_wall: float) -> float | None:
         """Share of GETs that succeeded between two wall-clock times, from Locust's history."""

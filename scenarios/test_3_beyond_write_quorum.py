@@ -48,7 +48,7 @@ def test_beyond_write_quorum(scenario: ScenarioRun) -> None:
     scenario.measure(
         "read_availability_without_write_quorum",
         scenario.read_availability(judged_from, up_at),
-        slo.read_availability_min,
+        scenario.read_availability_limit(servers_down=2),
         unit="",
         floor=True,
     )

@@ -3,6 +3,7 @@ counts as "all online", and an HPA that cannot be read never "scaled in"."""
 
 import time
 
+from chaos.minio_health import Topology
 from chaos.observe import Sampler
 from chaos.slo import PROFILES, Slo
 from chaos.timeline import Timeline
@@ -63,3 +64,21 @@ def test_a_blind_wait_is_inconclusive_not_a_failure_of_the_stack(tmp_path):
     run.result.finish()
     assert run.result.verdict is Verdict.FAIL  # the recorded failure stands; the reason says why
     assert any("no evidence either way" in r for r in run.result.reasons)
+
+
+def test_a_stack_weaker_than_it_claims_fails_the_read_slo_a_within_parity_fault_sets(tmp_path):
+    def run_on(parity):
+        run = _run(tmp_path)
+        run.stack = type("S", (), {"topology": Topology(4, 4, 1, 4, parity)})()  # only the shape is read
+        return run
+
+    # About 9% of reads lost during one server's kill: fine for nobody whose
+    # parity covers that server, so the strict limit applies and fails it.
+    weak = run_on(parity=1)
+    weak.measure("read_availability", 0.91, weak.read_availability_limit(servers_down=1), unit="", floor=True)
+    assert weak.result.verdict is Verdict.FAIL
+    ours = run_on(parity=2)
+    ours.measure("read_availability", 0.9936, ours.read_availability_limit(servers_down=1), unit="", floor=True)
+    assert ours.result.verdict is not Verdict.FAIL
+    # Beyond the read tolerance only the degraded limit applies.
+    assert run_on(parity=1).read_availability_limit(servers_down=2) == Slo().read_availability_min

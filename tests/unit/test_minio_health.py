@@ -14,6 +14,7 @@ from chaos.minio_health import (
     HealthCheck,
     HealthPath,
     ProbeError,
+    Topology,
     parse_admin_info,
     rejoined,
 )
@@ -153,3 +154,18 @@ def test_topology_refuses_a_garbled_layout() -> None:
     raw["backend"] = {**raw["backend"], "totalSets": ["1"]}
     with pytest.raises(ProbeError, match="totalSets"):
         parse_admin_info(raw)
+
+
+@pytest.mark.parametrize(
+    ("servers", "pools", "drives_per_set", "parity", "tolerance"),
+    [
+        (4, 1, 4, 2, 2),  # the reference stack: a drive per server, EC:2
+        (4, 1, 4, 1, 1),  # less redundancy: one server down is all reads survive
+        (2, 1, 4, 2, 1),  # two drives per server in the set: a server takes two
+        (2, 1, 4, 1, 0),  # ... and beyond EC:1 at once
+        (8, 2, 4, 2, 2),  # two pools of four: each pool's sets tolerate two
+    ],
+)
+def test_read_tolerance_follows_parity_and_drive_spread(servers, pools, drives_per_set, parity, tolerance) -> None:
+    shape = Topology(servers, servers, pools, drives_per_set, parity)
+    assert shape.read_tolerance() == tolerance
