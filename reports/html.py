@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from reports.summary import Measurement, amount, measurements, proof_rows
+from reports.summary import LEDGER_STATES, Measurement, amount, measurements, proof_rows
 
 STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
@@ -69,11 +69,7 @@ def _ledger_rows(ledger: Mapping[str, Any]) -> list[list[str]]:
             _fmt(ledger.get("acknowledged")),
             _fmt(ledger.get("failed")),
             _fmt(ledger.get("indeterminate")),
-            _fmt(counts.get("stable")),
-            _fmt(counts.get("lost")),
-            _fmt(counts.get("corrupted")),
-            _fmt(counts.get("stale")),
-            _fmt(counts.get("unreadable")),
+            *(_fmt(counts.get(state)) for state in LEDGER_STATES),
         ]
     ]
 
@@ -104,11 +100,7 @@ def _scenario(result: Mapping[str, Any], charts: Sequence[str]) -> str:
                     "acked",
                     "failed",
                     "indeterminate",
-                    "stable",
-                    "lost",
-                    "corrupted",
-                    "stale",
-                    "unreadable",
+                    *LEDGER_STATES,
                 ),
             )
         )

@@ -241,7 +241,8 @@ def measurements(scenario: Mapping[str, Any]) -> list[Measurement]:
 
 # -- ledger and proofs ---------------------------------------------------------
 
-LEDGER_STATES = ("stable", "lost", "corrupted", "stale", "unreadable")
+# The read-back classes of chaos.ledger.Verdict, in report order (a test ties them).
+LEDGER_STATES = ("stable", "lost", "corrupted", "stale", "refused", "unreadable")
 DAMAGE = ("lost", "corrupted", "stale")  # acknowledged and not intact: data loss
 
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from chaos.ledger import Verdict as LedgerVerdict
 from chaos.verdict import ScenarioResult
 from reports.__main__ import main
-from reports.summary import BadRun, Measurement, load, measurements, resolve
+from reports.summary import LEDGER_STATES, BadRun, Measurement, load, measurements, resolve
 
 NIGHTLY = Path(__file__).parent / "data" / "runs" / "nightly"
 LEGACY, BASELINE, SLOWER, LOSSY = (NIGHTLY / n for n in sorted(p.name for p in NIGHTLY.iterdir()))
@@ -32,7 +33,7 @@ def test_markdown_for_a_failed_run(capsys):
     assert "| time to rejoin | 34.0 s | at most 180 s | 146.0 s to spare | ✅ |" in out
     assert "| p95 latency | 420 ms | at most 2000 ms | 1580 ms to spare | ✅ |" in out
     assert "| time to detect | 14.1 s | – | – |  |" in out  # noqa: RUF001 (measured, no SLO)
-    assert "2,210 stable, 3 lost, 1 corrupted, 0 stale, 0 unreadable" in out
+    assert "2,210 stable, 3 lost, 1 corrupted, 0 stale, 0 refused, 0 unreadable" in out
     # Fault proofs as a table, evidence in words.
     assert (
         "| sigkill | minio-pool0-1 | 6.2 s | minio-pool0-1: node chaosgate-worker2, pid 4242, restarts 0 → 1 |" in out
@@ -128,3 +129,7 @@ def test_summary_of_a_copied_run_folder(tmp_path, capsys):
     shutil.copytree(BASELINE, tmp_path / "artifact" / BASELINE.name)
     code, out, _ = _summary(capsys, str(tmp_path / "artifact"))
     assert code == 0 and "20260301-020000" in out
+
+
+def test_the_report_lists_every_read_back_class_the_ledger_has():
+    assert set(LEDGER_STATES) == {v.value for v in LedgerVerdict}
