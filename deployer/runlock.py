@@ -1,4 +1,7 @@
-"""One run per cluster name: a lock file beside the cluster's kubeconfig.
+"""One run per cluster name on this machine: a lock file in the cache folder.
+
+kind cluster names are global to the machine's Docker, whatever folder a run
+starts in, so the lock lives in the per-user cache folder, not the checkout.
 
 The lock is an flock held for the whole run, so it vanishes with the process
 whatever kills it; the file keeps the holder's pid, start time and command so
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from deployer import kind
+from deployer import paths
 from kernel.errors import BadInputError
 
 
@@ -37,14 +40,14 @@ class RunLock:
             self._handle = None
 
 
-def lock_path(cluster: str, root: Path | None = None) -> Path:
-    return kind.kubeconfig_path(cluster, root).parent / "run.lock"
+def lock_path(cluster: str) -> Path:
+    return paths.cache_dir() / "locks" / f"{cluster}.lock"
 
 
-def acquire(cluster: str, root: Path | None = None) -> RunLock:
+def acquire(cluster: str) -> RunLock:
     """Take the run lock of ``cluster``; BadInputError naming the holder when
     another live run has it. ``previous`` is set when a dead run left its file."""
-    path = lock_path(cluster, root)
+    path = lock_path(cluster)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = path.open("a+")
     try:

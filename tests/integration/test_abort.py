@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from kernel.procs import owned_processes
+from tests.integration.plugin_env import own_cluster_name
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,7 +62,12 @@ def _start(tmp_path: Path, *extra: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [*cmd, "-p", "no:cacheprovider", *extra],
         cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "READY_FILE": str(tmp_path / "ready")},
+        env={
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "READY_FILE": str(tmp_path / "ready"),
+            "CHAOSGATE_CLUSTER_NAME": own_cluster_name(),
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

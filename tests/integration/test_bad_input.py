@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from deployer import runlock
+from tests.integration.plugin_env import own_cluster_name
+
 ROOT = Path(__file__).resolve().parents[2]
 ROW = re.compile(r"^\| (SLO file )?`([^`]+)` \| (.+) \|$")
 
@@ -22,12 +25,13 @@ def _rows() -> list[tuple[bool, str, str]]:
     return rows
 
 
-def _run(tmp_path: Path, args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _run(tmp_path: Path, args: list[str], env: dict[str, str], cluster: str = "") -> subprocess.CompletedProcess[str]:
     (tmp_path / "test_nothing.py").write_text("def test_it(scenario_result):\n    pass\n")
+    outer = {k: v for k, v in os.environ.items() if not k.startswith("CHAOSGATE_") or k == "CHAOSGATE_CACHE"}
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "scenarios.plugin", "-p", "no:cacheprovider", *args],
         cwd=tmp_path,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("CHAOSGATE_")}, **env, "PYTHONPATH": str(ROOT)},
+        env={**outer, "CHAOSGATE_CLUSTER_NAME": cluster or own_cluster_name(), **env, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
         timeout=60,
@@ -58,9 +62,10 @@ def test_a_second_run_on_the_same_cluster_is_refused(tmp_path):
     message = "is in use by another chaosgate run (pid"
     assert f"| {message} |" in (ROOT / "README.md").read_text(), "README's table must name this case"
     # The first run is any process holding the lock; a real run holds it the same way.
+    name = own_cluster_name()
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from deployer import runlock; lock = runlock.acquire('chaosgate');"
-         " print('locked', flush=True); time.sleep(60)"],
+        [sys.executable, "-c", "import sys, time; from deployer import runlock; lock = runlock.acquire(sys.argv[1]);"
+         " print('locked', flush=True); time.sleep(60)", name],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.PIPE,
@@ -68,7 +73,7 @@ def test_a_second_run_on_the_same_cluster_is_refused(tmp_path):
     )  # fmt: skip
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
-        done = _run(tmp_path, [], {})
+        done = _run(tmp_path, [], {}, cluster=name)
         assert done.returncode == 2, done.stdout + done.stderr
         assert message in done.stdout + done.stderr
         assert f"pid {holder.pid}" in done.stdout + done.stderr
@@ -77,3 +82,4 @@ def test_a_second_run_on_the_same_cluster_is_refused(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+        runlock.lock_path(name).unlink(missing_ok=True)  # what a killed run leaves; not ours to keep

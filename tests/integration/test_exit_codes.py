@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.plugin_env import own_cluster_name
+
 ROOT = Path(__file__).resolve().parents[2]
 
 BODY = {
@@ -22,7 +24,7 @@ BODY = {
 def test_verdict_sets_the_exit_code(tmp_path, kind, code):
     test = tmp_path / "test_verdict.py"
     test.write_text(f"def test_it(scenario_result):\n    {BODY[kind] or 'pass'}\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CHAOSGATE_CLUSTER_NAME": own_cluster_name()}
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "scenarios.plugin", "-p", "no:cacheprovider", str(test)],
         cwd=tmp_path,

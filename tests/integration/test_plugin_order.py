@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.integration.plugin_env import own_cluster_name
+
 ROOT = Path(__file__).resolve().parents[2]
 
 TESTS = """
@@ -35,7 +37,7 @@ def test_smoke_first_then_grouped_by_variant(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "scenarios.plugin", "-p", "no:cacheprovider"],
         cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "CHAOSGATE_CLUSTER_NAME": own_cluster_name()},
         capture_output=True,
         text=True,
         timeout=120,
