@@ -119,7 +119,7 @@ class KindCluster:
             say(f"host rule added: iptables -I DOCKER-USER {rule}")
         config = self.kubeconfig.parent / "kind-config.yaml"
         config.parent.mkdir(parents=True, exist_ok=True)
-        self.host_ports = {service: _free_port() for service in NODE_PORTS}
+        self.host_ports = {service: free_port() for service in NODE_PORTS}
         _ports_file(self.name).write_text(json.dumps(self.host_ports) + "\n")
         config.write_text(self.config_yaml())
         with phase(f"create kind cluster {self.name} (1 control plane + {self.workers} workers)"):
@@ -199,7 +199,8 @@ def host_ports(name: str) -> dict[str, int]:
     return {service: int(chosen.get(service, port)) for service, port in NODE_PORTS.items()}
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])

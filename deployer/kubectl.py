@@ -26,11 +26,12 @@ class Kubectl:
     def for_cluster(cls, kubeconfig: Path, context: str) -> Kubectl:
         return cls(kubeconfig, context, tools.resolve("kubectl").path)
 
-    def _base(self) -> list[str]:
+    def base(self) -> list[str]:
+        """The command prefix: kubectl bound to this kubeconfig and context."""
         return [str(self.binary), "--kubeconfig", str(self.kubeconfig), "--context", self.context]
 
     def run(self, args: Sequence[str], *, timeout: float = 120, input_text: str | None = None) -> str:
-        return run([*self._base(), *args], timeout=timeout, input_text=input_text).stdout
+        return run([*self.base(), *args], timeout=timeout, input_text=input_text).stdout
 
     def json(self, args: Sequence[str], *, timeout: float = 60) -> Any:
         return json.loads(self.run([*args, "-o", "json"], timeout=timeout))

@@ -25,12 +25,14 @@ from chaos.slo import Profile, Slo
 from chaos.sources import hpa_source, minio_source, pods_source
 from chaos.timeline import Timeline, read
 from chaos.verdict import ScenarioResult
+from deployer.forward import PodForwards
 from deployer.up import Environment
 from kernel.errors import InfraError, WaitTimeout
 from kernel.wait import Deadline, Seen, wait_until
 from loadtests.runner import LoadPlan, LocustRun, read_history, wait_for_first_row
 
 MINIO_SELECTOR = "app.kubernetes.io/name=minio"
+MINIO_PORT = 9000  # the servers' S3 port in their pods (charts/minio)
 APP_SELECTOR = "app.kubernetes.io/name=gateway"
 HPA_NAME = "gateway"
 BUCKET = "chaosgate"  # the gateway's default bucket (app/gateway/config.py)
@@ -187,40 +189,45 @@ class ScenarioRun:
     # -- measurements ----------------------------------------------------
 
     def wait_rejoined(self, since_wall: float, timeout: float, *, required: bool = True) -> float | None:
-        """Seconds from ``since_wall`` until every server and drive is back,
-        nothing heals and every MinIO pod is Ready, seen on three polls in a
-        row (the Service spreads the polls over servers, and each must agree);
-        None on timeout."""
+        """Seconds from ``since_wall`` until every MinIO pod is Ready and every
+        server, asked directly (a port-forward to each pod, not whichever one
+        the Service picks), sees every server and drive online and nothing
+        healing, on three polls in a row; None on timeout."""
         streak = 0
+        with PodForwards(self.stack.env.kubectl(), self.stack.namespace, MINIO_PORT) as forwards:
 
-        def stable() -> Seen:
-            nonlocal streak
-            seen = observe_rejoined(
-                [self.stack.minio_url],
-                self.stack.credentials,
-                expected_servers=self.stack.servers,
-                expected_drives=self.stack.drives,
-            )
-            ready = self._minio_pods_ready()
-            if seen.ok and ready != self.stack.servers:
-                seen = Seen(False, f"{ready}/{self.stack.servers} MinIO pods Ready; {seen}")
-            streak = streak + 1 if seen.ok else 0
-            return Seen(streak >= 3, str(seen))
+            def stable() -> Seen:
+                nonlocal streak
+                seen = self._rejoined_now(forwards)
+                streak = streak + 1 if seen.ok else 0
+                return Seen(streak >= 3, str(seen))
 
-        try:
-            wait_until(stable, what="MinIO rejoined and healed", timeout=Deadline(timeout), interval=1.0)
-        except WaitTimeout as exc:
-            if required:
-                self.result.fail(f"MinIO did not rejoin and heal within {timeout:.0f}s: {exc.last_seen}")
-            return None
+            try:
+                wait_until(stable, what="MinIO rejoined and healed", timeout=Deadline(timeout), interval=1.0)
+            except WaitTimeout as exc:
+                if required:
+                    self.result.fail(f"MinIO did not rejoin and heal within {timeout:.0f}s: {exc.last_seen}")
+                return None
         return round(time.time() - since_wall, 1)
 
-    def _minio_pods_ready(self) -> int | None:
+    def _rejoined_now(self, forwards: PodForwards) -> Seen:
         try:
             states = faults.pods(self.stack.kube, self.stack.namespace, MINIO_SELECTOR)
-        except Exception:  # noqa: BLE001 (an API hiccup is "not seen yet", never "Ready")
-            return None
-        return sum(1 for p in states if p.ready)
+        except Exception as exc:  # noqa: BLE001 (an API hiccup is "not seen yet", never "rejoined")
+            return Seen(False, f"MinIO pods not listed: {type(exc).__name__}: {exc}")
+        ready = sorted(p.name for p in states if p.ready)
+        if len(ready) != self.stack.servers:
+            return Seen(False, f"{len(ready)}/{self.stack.servers} MinIO pods Ready")
+        urls = forwards.urls(ready)
+        unreachable = [pod for pod, url in urls.items() if url is None]
+        if unreachable:
+            return Seen(False, f"no port-forward to {unreachable} yet")
+        return observe_rejoined(
+            [url for url in urls.values() if url],
+            self.stack.credentials,
+            expected_servers=self.stack.servers,
+            expected_drives=self.stack.drives,
+        )
 
     def time_until(self, predicate: Callable[[], Seen], measurement: str, limit: float) -> float | None:
         """Seconds until ``predicate`` holds, recorded as ``measurement``; a

@@ -254,3 +254,13 @@ def test_existing_secret_is_referenced_not_generated(render: RenderFn) -> None:
 def test_no_autoscaler_targets_minio(render: RenderFn) -> None:
     rendered = render("minio", "values-kind.yaml")
     assert not rendered.of_kind("HorizontalPodAutoscaler")
+
+
+def test_the_harness_asks_servers_on_the_port_the_chart_gives_them() -> None:
+    import yaml  # noqa: PLC0415
+
+    from scenarios.harness import MINIO_PORT  # noqa: PLC0415
+    from tests.charts.helpers import CHARTS  # noqa: PLC0415
+
+    values = yaml.safe_load((CHARTS / "minio" / "values.yaml").read_text())
+    assert values["containerPorts"]["api"] == MINIO_PORT
