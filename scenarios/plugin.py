@@ -120,19 +120,27 @@ def _interrupt_once(signum: int, frame: FrameType | None) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Smoke checks first, then the scenarios grouped by the stack variant they
     need (the default stack first), so each variant is deployed once; within a
-    group, collection order. Every scenario gets its result now, "not run",
-    so one the run never reaches is reported as such, never left out."""
+    group, collection order. Every scenario and smoke check gets its result
+    now, "not run", so one the run never reaches is reported as such, never
+    left out, and a smoke-only run (CI) has a verdict and a report too."""
     items[:] = [item for _, item in sorted(enumerate(items), key=lambda pair: _order(*pair))]
     for item in items:
-        if "scenario_result" in getattr(item, "fixturenames", ()):
+        if "scenario_result" in getattr(item, "fixturenames", ()) or _is_smoke(item):
             config.stash[RESULTS_KEY][item.nodeid] = _new_result(item)
+
+
+def _is_smoke(item: pytest.Item) -> bool:
+    return item.get_closest_marker("smoke") is not None
 
 
 def _new_result(item: pytest.Item) -> ScenarioResult:
     marker = item.get_closest_marker("scenario")
-    name = str(marker.args[0]) if marker else item.name
-    title = str(marker.kwargs.get("title", "")) if marker else ""
-    return ScenarioResult(name=name, title=title)
+    if marker:
+        return ScenarioResult(name=str(marker.args[0]), title=str(marker.kwargs.get("title", "")))
+    doc = (getattr(getattr(item, "function", None), "__doc__", None) or "").strip().splitlines()
+    name = item.name.removeprefix("test_")
+    title = doc[0] if doc else name.replace("_", " ").capitalize()
+    return ScenarioResult(name=f"smoke/{name}" if _is_smoke(item) else name, title=title)
 
 
 def _order(index: int, item: pytest.Item) -> tuple[bool, int, int]:
@@ -254,6 +262,15 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         result.start()
     try:
         yield
+    except AssertionError as exc:
+        # A smoke check's assertion is its verdict on the stack; anywhere else
+        # an assertion is the harness checking itself (a bug: inconclusive).
+        if result is not None and _is_smoke(item):
+            result.fail(_describe(exc).removeprefix("AssertionError: "))
+            result.finish()
+        elif result is not None:
+            result.abort(f"{_describe(exc)} during {_phase(item.config)}")
+        raise
     except BaseException as exc:
         # Interrupted, timed out, skipped or crashed (a harness bug): the
         # scenario did not run to its end, so it is inconclusive, never a

@@ -1,6 +1,7 @@
 """The chaos tier's exit codes, from the real conftest in a real pytest run:
 0 all pass, 1 the stack failed, 2 inconclusive (harness trouble or a harness bug)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -35,3 +36,36 @@ def test_verdict_sets_the_exit_code(tmp_path, kind, code):
         check=False,
     )
     assert done.returncode == code, done.stdout + done.stderr
+
+
+SMOKE = {
+    "pass": "assert True",
+    "fail": "assert 3 == 4, 'servers online: 3 of 4'",
+    "inconclusive": "raise InfraError('the metrics API did not answer')",
+}
+
+
+@pytest.mark.parametrize(("kind", "code"), [("pass", 0), ("fail", 1), ("inconclusive", 2)])
+def test_a_smoke_only_run_has_a_verdict_a_report_and_the_exit_code(tmp_path, kind, code):
+    test = tmp_path / "test_smoke.py"
+    test.write_text(
+        "import pytest\nfrom kernel.errors import InfraError\n\n"
+        f"@pytest.mark.smoke\ndef test_servers_online(run_dir):\n    {SMOKE[kind]}\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CHAOSGATE_CLUSTER_NAME": own_cluster_name()}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "scenarios.plugin", "-p", "no:cacheprovider", str(test)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == code, done.stdout + done.stderr
+    [summary] = tmp_path.glob("runs/*/summary.json")
+    rows = {s["name"]: s for s in json.loads(summary.read_text())["scenarios"]}
+    assert rows["smoke/servers_online"]["verdict"] == kind
+    assert rows["run-cleanup"]["verdict"] == "pass"
+    if kind == "fail":
+        assert any("servers online: 3 of 4" in r for r in rows["smoke/servers_online"]["reasons"])
