@@ -2,16 +2,10 @@
 0 all pass, 1 the stack failed, 2 inconclusive (harness trouble or a harness bug)."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from tests.integration.plugin_env import own_cluster_name
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.integration.plugin_env import run_plugin
 
 BODY = {
     "pass": "",
@@ -25,16 +19,7 @@ BODY = {
 def test_verdict_sets_the_exit_code(tmp_path, kind, code):
     test = tmp_path / "test_verdict.py"
     test.write_text(f"def test_it(scenario_result):\n    {BODY[kind] or 'pass'}\n")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "CHAOSGATE_CLUSTER_NAME": own_cluster_name()}
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "scenarios.plugin", "-p", "no:cacheprovider", str(test)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_plugin(tmp_path, [str(test)])
     assert done.returncode == code, done.stdout + done.stderr
 
 
@@ -52,16 +37,7 @@ def test_a_smoke_only_run_has_a_verdict_a_report_and_the_exit_code(tmp_path, kin
         "import pytest\nfrom kernel.errors import InfraError\n\n"
         f"@pytest.mark.smoke\ndef test_servers_online(run_dir):\n    {SMOKE[kind]}\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "CHAOSGATE_CLUSTER_NAME": own_cluster_name()}
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "scenarios.plugin", "-p", "no:cacheprovider", str(test)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_plugin(tmp_path, [str(test)])
     assert done.returncode == code, done.stdout + done.stderr
     [summary] = tmp_path.glob("runs/*/summary.json")
     rows = {s["name"]: s for s in json.loads(summary.read_text())["scenarios"]}

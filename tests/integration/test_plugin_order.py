@@ -1,14 +1,9 @@
 """The chaos tier orders its tests by what they need, not by file names:
 smoke first, then each stack variant's scenarios together (the default first)."""
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.integration.plugin_env import own_cluster_name
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.integration.plugin_env import run_plugin
 
 TESTS = """
 import pytest
@@ -34,15 +29,7 @@ def test_f_default(): pass
 
 def test_smoke_first_then_grouped_by_variant(tmp_path: Path) -> None:
     (tmp_path / "test_order.py").write_text(TESTS)
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "scenarios.plugin", "-p", "no:cacheprovider"],
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "CHAOSGATE_CLUSTER_NAME": own_cluster_name()},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run_plugin(tmp_path, ["--collect-only"])
     names = [line.split("::")[1] for line in done.stdout.splitlines() if "::" in line]
     assert names == [
         "test_c_smoke",
