@@ -106,12 +106,14 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 _INTERRUPTED: list[str] = []
+_CLEANING: list[bool] = []  # set once the session's cleanup and report have begun
 
 
 def _interrupt_once(signum: int, frame: FrameType | None) -> None:
     name = signal.Signals(signum).name
-    if _INTERRUPTED:
-        print(f"\nchaosgate: {name} again: still cleaning up (Locust, faults, cluster); not stopping that", flush=True)
+    if _INTERRUPTED or _CLEANING:
+        _INTERRUPTED.append(name)
+        print(f"\nchaosgate: {name}: cleaning up (Locust, faults, cluster, report); not stopping that", flush=True)
         return
     _INTERRUPTED.append(name)
     raise KeyboardInterrupt(name)
@@ -324,7 +326,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Iterator[N
     """Around pytest's own session end, which tears down the session fixtures
     (Locust, faults, stacks, the cluster and its leak audit): a cleanup that
     raises there is recorded as harness trouble, and the verdict, the report
-    and the exit code are still written."""
+    and the exit code are still written. Signals from here on are noted, and
+    never cut the cleanup or the report short."""
+    _CLEANING.append(True)
     try:
         yield
     except BaseException as exc:  # noqa: BLE001 (a failed cleanup must not hide the verdict)
