@@ -136,9 +136,9 @@ class KindCluster:
                     ],
                     timeout=CREATE_TIMEOUT_S,
                 )  # fmt: skip
-            except InfraError:
-                # Nothing half-made is left behind: kind usually cleans up, but
-                # not when it was killed mid-way.
+            except BaseException:
+                # Nothing half-made is left behind, also on Ctrl-C: kind usually
+                # cleans up, but not when it was killed mid-way.
                 self.delete()
                 raise
         return True

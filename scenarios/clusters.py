@@ -112,11 +112,12 @@ def read_topology(url: str, credentials: Credentials, timeout: float = 120.0) ->
     return shape
 
 
-def leak_audit(settings: Settings, faults_pending: list[str]) -> dict[str, Any]:
+def leak_audit(settings: Settings, faults_pending: list[str], *, kind_cluster: bool) -> dict[str, Any]:
     """What a run must not leave behind: Locust processes (of this run, or of
     any run that no longer exists), stopped nodes, the cluster and its node
-    containers (unless kept)."""
-    is_kind = settings.cluster == "kind"
+    containers (unless kept). The cluster part only for a run that began
+    making a kind cluster."""
+    is_kind = kind_cluster and settings.cluster == "kind"
     leftovers = kind.leftover_clusters() if is_kind else []
     containers = kind.node_containers(settings.cluster_name) if is_kind else {}
     mine = os.getpid()

@@ -46,6 +46,7 @@ TIMELINE_KEY = pytest.StashKey[Timeline]()
 PROBLEMS_KEY = pytest.StashKey[list[str]]()  # cleanup trouble outside any scenario
 LOCK_KEY = pytest.StashKey[runlock.RunLock]()
 ROLLBACKS_KEY = pytest.StashKey[Rollbacks]()
+KIND_TOUCHED_KEY = pytest.StashKey[bool]()  # this run began making a kind cluster
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -191,11 +192,14 @@ def profile(settings: Settings) -> Profile:
 
 
 @pytest.fixture(scope="session")
-def cluster(settings: Settings, run_dir: Path, timeline: Timeline, rollbacks: Rollbacks) -> Iterator[Environment]:
+def cluster(
+    pytestconfig: pytest.Config, settings: Settings, run_dir: Path, timeline: Timeline
+) -> Iterator[Environment]:
     """The cluster the scenarios run on, with metrics-server; no stack yet."""
     if settings.cluster == "existing":
         yield clusters.existing(settings)
         return
+    pytestconfig.stash[KIND_TOUCHED_KEY] = True
     with timeline.span("phase.host-setup"):
         prepare_host(settings.images)
     with timeline.span("phase.cluster"):
@@ -209,14 +213,10 @@ def cluster(settings: Settings, run_dir: Path, timeline: Timeline, rollbacks: Ro
         yield env
     finally:
         TIMINGS.write(run_dir / "timings.json")
-        try:
-            if settings.keep_cluster:
-                print(f"\nkeeping kind cluster {kind_cluster.name}; kubeconfig {kind_cluster.kubeconfig}")
-            else:
-                kind_cluster.delete()
-        finally:
-            audit = clusters.leak_audit(settings, rollbacks.pending())
-            (run_dir / "leak-audit.json").write_text(json.dumps(audit, indent=2) + "\n")
+        if settings.keep_cluster:
+            print(f"\nkeeping kind cluster {kind_cluster.name}; kubeconfig {kind_cluster.kubeconfig}")
+        else:
+            kind_cluster.delete()
 
 
 @pytest.fixture(scope="session")
@@ -347,10 +347,16 @@ def _finish(session: pytest.Session, exitstatus: int) -> None:
             started = config.stash[ROLLBACKS_KEY].unwind()
         except ChaosgateError as exc:
             config.stash[PROBLEMS_KEY].append(str(exc))
-    why = f"the run was interrupted ({_INTERRUPTED[0]})" if _INTERRUPTED else "the run stopped before it"
+    why = "the run stopped before it"
+    if _INTERRUPTED:
+        why = f"the run was interrupted ({_INTERRUPTED[0]}) during {_phase(config)}"
     for result in results:
         result.never_ran(why)
     problems = config.stash.get(PROBLEMS_KEY, [])
+    if RUN_DIR_KEY in config.stash:
+        # After every cleanup, whichever way the run ended (a cluster whose
+        # creation was interrupted never reached its fixture's teardown).
+        _leak_audit(config, config.stash[RUN_DIR_KEY])
     if results and RUN_DIR_KEY in config.stash:
         results.append(_cleanup_result(config.stash[RUN_DIR_KEY], problems, stopped, started))
         try:
@@ -364,6 +370,17 @@ def _finish(session: pytest.Session, exitstatus: int) -> None:
         config.stash[INFRA_KEY] = True
     if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.INTERRUPTED):
         session.exitstatus = run_exit_code(results, exitstatus, config.stash.get(INFRA_KEY, False))
+
+
+def _leak_audit(config: pytest.Config, run_dir: Path) -> None:
+    settings = _settings(config)
+    pending = config.stash[ROLLBACKS_KEY].pending() if ROLLBACKS_KEY in config.stash else []
+    try:
+        audit = clusters.leak_audit(settings, pending, kind_cluster=config.stash.get(KIND_TOUCHED_KEY, False))
+    except ChaosgateError as exc:
+        config.stash[PROBLEMS_KEY].append(f"leak audit could not run: {exc}")
+        return
+    (run_dir / "leak-audit.json").write_text(json.dumps(audit, indent=2) + "\n")
 
 
 def _cleanup_result(run_dir: Path, problems: list[str], stopped: int, started: list[str]) -> ScenarioResult:
