@@ -120,6 +120,7 @@ def _interrupt_once(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(name)
 
 
+@pytest.hookimpl(trylast=True)  # after -k/-m deselected what this run leaves out
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Smoke checks first, then the scenarios grouped by the stack variant they
     need (the default stack first), so each variant is deployed once; within a

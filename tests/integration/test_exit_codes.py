@@ -45,3 +45,17 @@ def test_a_smoke_only_run_has_a_verdict_a_report_and_the_exit_code(tmp_path, kin
     assert rows["run-cleanup"]["verdict"] == "pass"
     if kind == "fail":
         assert any("servers online: 3 of 4" in r for r in rows["smoke/servers_online"]["reasons"])
+
+
+def test_scenarios_left_out_by_a_marker_are_not_reported_as_not_run(tmp_path):
+    test = tmp_path / "test_mixed.py"
+    test.write_text(
+        "import pytest\n\n"
+        "@pytest.mark.smoke\ndef test_servers_online(run_dir):\n    pass\n\n"
+        "@pytest.mark.chaos\n@pytest.mark.scenario('pod-kill')\ndef test_pod_kill(scenario_result):\n    pass\n"
+    )
+    done = run_plugin(tmp_path, ["-m", "smoke", str(test)])
+    assert done.returncode == 0, done.stdout + done.stderr
+    [summary] = tmp_path.glob("runs/*/summary.json")
+    names = [s["name"] for s in json.loads(summary.read_text())["scenarios"]]
+    assert names == ["smoke/servers_online", "run-cleanup"]
