@@ -26,6 +26,7 @@ from deployer import k8sbuild, paths, pins
 from deployer.images import archive, base, catalog, cni, gobuilds, golang, kindsource, pause, rootfs
 from kernel import procs
 from kernel.errors import InfraError
+from kernel.files import locked
 from kernel.progress import phase, say
 
 NODE_REPO = "localhost/chaosgate/kind-node"
@@ -103,6 +104,30 @@ def build_node_image(kubernetes_version: str = pins.KUBERNETES_VERSION) -> NodeI
     )
     specs = catalog.plan(refs, built, [facts.storage_provisioner_image, facts.storage_helper_image])
     out_dir = paths.cache_dir() / "images" / kubernetes_version
+    # One run at a time from here: the preloaded archive is rewritten in place,
+    # and two runs (different cluster names) may resolve images together.
+    with locked(out_dir / ".node-image.lock"):
+        return _assemble_cached(
+            specs=specs,
+            image_rootfs=image_rootfs,
+            out_dir=out_dir,
+            kube=kube,
+            kubernetes_version=kubernetes_version,
+            base_ref=base_ref,
+            facts=facts,
+        )
+
+
+def _assemble_cached(
+    *,
+    specs: list[catalog.ImageSpec],
+    image_rootfs: Path,
+    out_dir: Path,
+    kube: dict[str, Path],
+    kubernetes_version: str,
+    base_ref: str,
+    facts: kindsource.KindNodeFacts,
+) -> NodeImage:
     images_tar = out_dir / "preloaded.tar"
     with phase(f"write {len(specs)} preloaded images"), tempfile.TemporaryDirectory(dir=paths.cache_dir()) as tmp:
         preloaded = catalog.write_images(specs, image_rootfs, Path(tmp), images_tar)
