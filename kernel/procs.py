@@ -96,11 +96,17 @@ def orphans(proc: Path = Path("/proc")) -> list[int]:
 
 
 def kill(pids: Sequence[int]) -> list[int]:
-    """SIGKILL each pid's process group (Locust runs in its own session); returns those signalled."""
+    """SIGKILL each pid's process group (Locust and port-forwards run in sessions
+    of their own); returns those signalled. Our own group is never signalled:
+    a process in it is killed alone."""
     killed = []
     for pid in pids:
         try:
-            os.killpg(os.getpgid(pid), signal.SIGKILL)
+            group = os.getpgid(pid)
+            if group == os.getpgrp():
+                os.kill(pid, signal.SIGKILL)
+            else:
+                os.killpg(group, signal.SIGKILL)
         except ProcessLookupError:
             continue
         killed.append(pid)

@@ -42,13 +42,17 @@ def render(report: Path, screenshot: Path, *, width: int = 1000, height: int = 2
     url = report.resolve().as_uri()
     with tempfile.TemporaryDirectory(prefix="chaosgate-chromium-") as profile:
         base = [browser, *QUIET_FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}"]
-        shot = subprocess.run(
-            [*base, f"--screenshot={screenshot}", url], capture_output=True, text=True, timeout=120, check=True
-        )
-        dom = subprocess.run([*base, "--dump-dom", url], capture_output=True, text=True, timeout=120, check=True)
+        # Its own session: a Ctrl-C that reaches the terminal's process group
+        # while the report is written must not kill the screenshot.
+        shot = _run([*base, f"--screenshot={screenshot}", url])
+        dom = _run([*base, "--dump-dom", url])
     errors = [
         line
         for line in (shot.stderr + dom.stderr).splitlines()
         if "CONSOLE" in line and ("Uncaught" in line or ":ERROR:" in line or "error" in line.lower())
     ]
     return Rendered(screenshot, dom.stdout, errors)
+
+
+def _run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=True, start_new_session=True)

@@ -31,7 +31,7 @@ from deployer import runlock
 from deployer.stack import VARIANTS
 from deployer.up import Environment, create_cluster, prepare_host
 from kernel import procs
-from kernel.errors import BadInputError, ChaosgateError
+from kernel.errors import BadInputError, ChaosgateError, InfraError
 from kernel.progress import TIMINGS
 from loadtests import runner
 from scenarios import clusters
@@ -161,11 +161,19 @@ def settings(pytestconfig: pytest.Config) -> Settings:
 
 @pytest.fixture(scope="session")
 def run_dir(pytestconfig: pytest.Config, settings: Settings) -> Path:
-    """This run's output folder: report, timeline, Locust CSVs, logs."""
-    folder = settings.report_dir / time.strftime("%Y%m%d-%H%M%S")
-    folder.mkdir(parents=True, exist_ok=True)
-    pytestconfig.stash[RUN_DIR_KEY] = folder
-    return folder
+    """This run's output folder: report, timeline, Locust CSVs, logs. Never
+    shared: runs of different clusters started in the same second get -2, -3."""
+    settings.report_dir.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 100):
+        folder = settings.report_dir / (stamp if n == 1 else f"{stamp}-{n}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        pytestconfig.stash[RUN_DIR_KEY] = folder
+        return folder
+    raise InfraError(f"no free run folder name for {stamp} in {settings.report_dir}")
 
 
 @pytest.fixture(scope="session")

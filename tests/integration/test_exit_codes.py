@@ -2,6 +2,7 @@
 0 all pass, 1 the stack failed, 2 inconclusive (harness trouble or a harness bug)."""
 
 import json
+import time
 
 import pytest
 
@@ -59,3 +60,18 @@ def test_scenarios_left_out_by_a_marker_are_not_reported_as_not_run(tmp_path):
     [summary] = tmp_path.glob("runs/*/summary.json")
     names = [s["name"] for s in json.loads(summary.read_text())["scenarios"]]
     assert names == ["smoke/servers_online", "run-cleanup"]
+
+
+def test_two_runs_started_in_the_same_second_get_folders_of_their_own(tmp_path):
+    test = tmp_path / "test_it.py"
+    test.write_text("import pytest\n\n@pytest.mark.smoke\ndef test_it(run_dir):\n    pass\n")
+    # Earlier runs' folders for this second and the next few (the child starts a moment later).
+    now = time.time()
+    stamps = [time.strftime("%Y%m%d-%H%M%S", time.localtime(now + s)) for s in range(10)]
+    for stamp in stamps:
+        (tmp_path / "runs" / stamp).mkdir(parents=True)
+        (tmp_path / "runs" / stamp / "summary.json").write_text("{}")
+    done = run_plugin(tmp_path, [str(test)])
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert all((tmp_path / "runs" / s / "summary.json").read_text() == "{}" for s in stamps), "a folder was reused"
+    assert list(tmp_path.glob("runs/*-2/summary.json")), "the run wrote no folder of its own"
