@@ -137,12 +137,23 @@ class Topology:
         data drives a read needs (drives per set minus parity). MinIO spreads
         each set's drives evenly over the servers of its pool, so a server
         holds ``drives_per_set / servers_per_set`` drives of a set."""
+        return self._servers_for(self.parity)
+
+    def write_tolerance(self) -> int:
+        """How many servers may be down while writes still reach write quorum:
+        the data drives, plus one when parity is half the set (a tie could
+        otherwise split the set into two writable halves)."""
+        data = self.drives_per_set - self.parity
+        quorum = data + 1 if data == self.parity else data
+        return self._servers_for(max(0, self.drives_per_set - quorum))
+
+    def _servers_for(self, drives: int) -> int:
         if self.servers <= 0 or self.pools <= 0 or self.drives_per_set <= 0:
             return 0
         servers_per_pool = self.servers // self.pools
         servers_per_set = max(1, min(servers_per_pool, self.drives_per_set))
         drives_per_server_in_set = -(-self.drives_per_set // servers_per_set)  # ceiling
-        return self.parity // drives_per_server_in_set
+        return drives // drives_per_server_in_set
 
     def __str__(self) -> str:
         return (

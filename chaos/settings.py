@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from deployer import target as target_mod
+from deployer.target import Target
 from deployer.up import UpOptions
 from kernel.errors import BadInputError
 
@@ -80,8 +82,15 @@ class Settings:
     )
     slo_file: Path | None = option(
         "--slo-file",
-        "YAML file overriding the default SLOs (availability, recovery times, HPA timings).",
+        "YAML file overriding the default SLOs (availability, recovery times, HPA timings); "
+        "default: the target file's slo, else the built-in SLOs.",
         default=None,
+    )
+    target: Path = option(
+        "--target",
+        "Target file: the stack to deploy and what the scenarios act on (targets/README.md). "
+        "The reference stack by default.",
+        default=target_mod.REFERENCE,
     )
 
     def __post_init__(self) -> None:
@@ -102,6 +111,14 @@ class Settings:
         if self.slo_file is not None and not self.slo_file.is_file():
             raise BadInputError(f"slo_file {self.slo_file} does not exist")
 
+    def load_target(self) -> Target:
+        """The target file, checked (BadInputError naming the field and the fix)."""
+        return target_mod.load(self.target)
+
+    def slo_path(self, target: Target) -> Path | None:
+        """--slo-file when given, else the target's own SLO file."""
+        return self.slo_file if self.slo_file is not None else target.slo
+
     def up_options(self) -> UpOptions:
         """The deployer's options for the kind cluster these settings ask for."""
         return UpOptions(
@@ -110,6 +127,7 @@ class Settings:
             images=self.images,
             reuse=self.reuse_cluster,
             keep_on_failure=self.keep_cluster,
+            target=self.load_target(),
         )
 
     def effective(self) -> dict[str, str]:

@@ -4,7 +4,10 @@
 * fail: the stack misbehaved (data lost, SLO missed, no recovery). Never retried;
 * inconclusive: the harness could not tell (a fault not proven, a read-back
   that could not run). Infrastructure trouble never reads as a product failure,
-  and a product failure is never hidden behind infrastructure trouble.
+  and a product failure is never hidden behind infrastructure trouble;
+* not-applicable: the scenario does not fit the target (a part it lacks, a
+  topology too small for the fault), said with the reason; it neither passes
+  nor fails the run, and a run with nothing but such rows is inconclusive.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ class Verdict(StrEnum):
     PASS = "pass"  # noqa: S105 (a verdict, not a password)
     FAIL = "fail"
     INCONCLUSIVE = "inconclusive"
+    NOT_APPLICABLE = "not-applicable"
 
 
 NOT_RUN = "not-run"
@@ -66,6 +70,12 @@ class ScenarioResult:
         if self.verdict is not Verdict.FAIL:
             self.verdict = Verdict.INCONCLUSIVE
 
+    def not_applicable(self, why: str) -> None:
+        """The scenario does not fit the target: stated, never a pass."""
+        self.reasons.append(f"not applicable: {why}")
+        self.verdict = Verdict.NOT_APPLICABLE
+        self.status = FINISHED
+
     def start(self) -> None:
         self.status = RUNNING
 
@@ -107,8 +117,9 @@ def overall(results: list[ScenarioResult]) -> Verdict:
 def overall_of(verdicts: Iterable[str]) -> Verdict:
     """The run's verdict from its scenarios' verdicts (plain strings are fine,
     so a report can be rebuilt from summary.json): any fail fails the run;
-    otherwise anything undecided, or nothing at all, is inconclusive."""
-    seen = {Verdict(v) for v in verdicts}
+    otherwise anything undecided, or nothing at all, is inconclusive. Rows
+    that do not apply to the target count for neither."""
+    seen = {Verdict(v) for v in verdicts} - {Verdict.NOT_APPLICABLE}
     if Verdict.FAIL in seen:
         return Verdict.FAIL
     if Verdict.INCONCLUSIVE in seen or not seen:
@@ -118,4 +129,4 @@ def overall_of(verdicts: Iterable[str]) -> Verdict:
 
 def exit_code(verdict: Verdict) -> int:
     """0 all pass, 1 any fail, 2 inconclusive (as for bad input: a person must look)."""
-    return {Verdict.PASS: 0, Verdict.FAIL: 1, Verdict.INCONCLUSIVE: 2}[verdict]
+    return {Verdict.PASS: 0, Verdict.FAIL: 1, Verdict.INCONCLUSIVE: 2, Verdict.NOT_APPLICABLE: 2}[verdict]

@@ -11,10 +11,10 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from deployer import kind, tools, up
+from deployer import kind, target, tools, up
 from deployer.pins import PINS
-from deployer.stack import VARIANTS
 from deployer.up import IMAGE_MODES, UpOptions
 from kernel.errors import BadInputError, ChaosgateError
 
@@ -60,18 +60,21 @@ def _up_options(args: argparse.Namespace) -> UpOptions:
         reuse=not args.recreate,
         keep_on_failure=args.keep_on_failure,
         variant=args.variant,
+        target=target.load(args.target),
     )
 
 
 def _cmd_up(args: argparse.Namespace) -> int:
-    env = up.up(_up_options(args))
-    secret = f"kubectl --kubeconfig {env.kubeconfig} -n {env.namespace} get secret minio-credentials"
-    print(f"cluster {env.cluster_name} is up; kubeconfig: {env.kubeconfig}")
+    opts = _up_options(args)
+    env = up.up(opts)
+    creds = opts.target.minio
+    secret = f"kubectl --kubeconfig {env.kubeconfig} -n {env.namespace} get secret {creds.secret}"
+    print(f"cluster {env.cluster_name} is up with target {opts.target.name}; kubeconfig: {env.kubeconfig}")
     for name, url in env.urls.items():
         print(f"  {name:<11} {url}")
     print("MinIO credentials (never printed here):")
-    print(f"  {secret} -o jsonpath='{{.data.rootUser}}' | base64 -d")
-    print(f"  {secret} -o jsonpath='{{.data.rootPassword}}' | base64 -d")
+    print(f"  {secret} -o jsonpath='{{.data.{creds.user_key}}}' | base64 -d")
+    print(f"  {secret} -o jsonpath='{{.data.{creds.password_key}}}' | base64 -d")
     return 0
 
 
@@ -152,7 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "up":
             p.add_argument("--workers", type=int, default=2, help="worker nodes (default 2)")
             p.add_argument("--images", choices=IMAGE_MODES, default="auto", help="pull, build, or auto (default)")
-            p.add_argument("--variant", choices=VARIANTS, default="default", help="stack values variant")
+            p.add_argument(
+                "--target", type=Path, default=target.REFERENCE, help="target file of the stack (default: reference)"
+            )
+            p.add_argument("--variant", default="default", help="a variant of the target (default: none)")
             p.add_argument("--recreate", action="store_true", help="delete an existing cluster of that name first")
             p.add_argument("--keep-on-failure", action="store_true", help="keep the cluster when `up` fails")
 

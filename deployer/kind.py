@@ -24,12 +24,13 @@ CREATE_TIMEOUT_S = 900.0
 DELETE_TIMEOUT_S = 120.0
 """Seconds until ``kind get clusters`` stops listing a deleted cluster: kind may
 return from ``delete`` before its node containers are removed."""
-# NodePorts of the stack (charts/stack/values-kind.yaml), mapped to ports on
+# NodePorts of the Services chaosgate adds next to the target's MinIO, app
+# and Prometheus Services (deployer/stack.py, expose), mapped to ports on
 # 127.0.0.1: the harness and Locust talk to loopback only, and kube-proxy
 # follows the pods through restarts. The host ports are chosen free per cluster
 # (kept in .chaosgate/<name>/ports.json), so clusters of different names run
 # side by side.
-NODE_PORTS = {"minio": 30900, "gateway": 30080, "prometheus": 30090}
+NODE_PORTS = {"minio": 30900, "app": 30080, "prometheus": 30090}
 # kind's defaults, set explicitly because the host guard below names them.
 POD_SUBNET = "10.244.0.0/16"
 SERVICE_SUBNET = "10.96.0.0/16"

@@ -53,6 +53,13 @@ class Helm:
     def for_cluster(cls, kubeconfig: Path, context: str) -> Helm:
         return cls(kubeconfig, context, tools.resolve("helm").path)
 
+    @classmethod
+    def offline(cls) -> Helm:
+        """Helm for work that needs no cluster (`helm template`)."""
+        return cls(Path(), "", tools.resolve("helm").path)
+
     def run(self, args: Sequence[str], *, timeout: float = 600) -> str:
-        base = [str(self.binary), "--kubeconfig", str(self.kubeconfig), "--kube-context", self.context]
+        base = [str(self.binary)]
+        if self.context:
+            base += ["--kubeconfig", str(self.kubeconfig), "--kube-context", self.context]
         return run([*base, *args], timeout=timeout).stdout

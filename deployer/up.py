@@ -13,9 +13,10 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from deployer import kind, metrics_server, runlock, stack
+from deployer import kind, metrics_server, runlock, stack, targetimages
 from deployer.kubectl import Helm, Kubectl
 from deployer.pins import KIND_NODE_IMAGE
+from deployer.target import REFERENCE, Target, load
 from kernel import procs
 from kernel.errors import BadInputError
 from kernel.progress import TIMINGS, Timings, phase, say
@@ -40,7 +41,8 @@ class UpOptions:
     reuse: bool = False
     keep_on_failure: bool = False
     variant: str = "default"
-    namespace: str = "chaosgate"
+    # The stack to deploy (a target file, checked when loaded); the reference stack by default.
+    target: Target = field(default_factory=lambda: load(REFERENCE))
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.cluster_name) or len(self.cluster_name) > MAX_NAME:
@@ -52,8 +54,11 @@ class UpOptions:
             raise BadInputError(f"--images must be one of {', '.join(IMAGE_MODES)}, got {self.images!r}")
         if not 0 <= self.workers <= MAX_WORKERS:
             raise BadInputError(f"--workers must be 0..{MAX_WORKERS} on one machine, got {self.workers}")
-        if self.variant not in stack.VARIANTS:
-            raise BadInputError(f"--variant must be one of {', '.join(stack.VARIANTS)}, got {self.variant!r}")
+        if self.variant not in self.target.variants():
+            raise BadInputError(
+                f"--variant must be one of {', '.join(self.target.variants())} "
+                f"(the variants of target {self.target.name}), got {self.variant!r}"
+            )
 
 
 @dataclass
@@ -119,7 +124,7 @@ def up(opts: UpOptions, timings: Timings = TIMINGS) -> Environment:
     """Cluster and stack, Ready. On failure, deletes the cluster it created."""
     cluster, env = create_cluster(opts, timings)
     try:
-        deploy_stack(env, opts.variant, timings)
+        deploy_stack(env, opts.target, opts.variant, timings)
     except BaseException:
         if not opts.keep_on_failure:
             say("up failed: deleting the cluster (keep it with --keep-on-failure)")
@@ -143,7 +148,7 @@ def create_cluster(opts: UpOptions, timings: Timings = TIMINGS) -> tuple[kind.Ki
             cluster.name,
             cluster.kubeconfig,
             cluster.context,
-            opts.namespace,
+            opts.target.namespace,
             nodes,
             host_urls(cluster.host_ports),
             dict(images),
@@ -162,21 +167,14 @@ def create_cluster(opts: UpOptions, timings: Timings = TIMINGS) -> tuple[kind.Ki
     return cluster, env
 
 
-def deploy_stack(env: Environment, variant: str, timings: Timings = TIMINGS) -> stack.StackSpec:
-    spec = stack.StackSpec(namespace=env.namespace, variant=variant, set_values=stack_image_values(env.images))
-    with phase(f"stack ({variant})", timings):
-        stack.install(env.kubectl(), env.helm(), spec)
-    return spec
-
-
-def stack_image_values(images: dict[str, str]) -> dict[str, str]:
-    """--set-string overrides pointing the charts at the chosen images."""
-    values: dict[str, str] = {}
-    for component, prefix in (("minio", "minio"), ("gateway", "app"), ("prometheus", "monitoring")):
-        repository, _, tag = images[component].rpartition(":")
-        values[f"{prefix}.image.repository"] = repository
-        values[f"{prefix}.image.tag"] = tag
-    return values
+def deploy_stack(env: Environment, target: Target, variant: str, timings: Timings = TIMINGS) -> None:
+    """The target's images resolved and in the nodes, its releases installed and Ready."""
+    with phase(f"stack {target.name} ({variant})", timings):
+        refs = targetimages.resolve(target, env.images)
+        missing = targetimages.to_load(refs, env.images)
+        if missing and env.nodes:
+            kind.KindCluster(env.cluster_name, node_image="").load_images(missing)
+        stack.install(env.kubectl(), env.helm(), target, variant, refs)
 
 
 def down(cluster_name: str) -> bool:

@@ -48,7 +48,7 @@ from reports.summary import (
 )
 
 # Verdicts from best to worst, to tell when a scenario's verdict got worse.
-RANK = {Verdict.PASS.value: 0, Verdict.INCONCLUSIVE.value: 1, Verdict.FAIL.value: 2}
+RANK = {Verdict.PASS.value: 0, Verdict.NOT_APPLICABLE.value: 0, Verdict.INCONCLUSIVE.value: 1, Verdict.FAIL.value: 2}
 
 OK, INFO, REGRESSION, DATA_LOSS = "ok", "info", "regression", "data loss"
 

@@ -16,7 +16,7 @@ h3{font-size:15px;margin:16px 0 4px}
 table{border-collapse:collapse;margin:6px 0 12px;width:100%} td,th{border:1px solid #ddd;padding:4px 8px;
 text-align:left;vertical-align:top} th{background:#f5f5f5}
 .verdict{font-weight:700;padding:2px 8px;border-radius:4px;color:#fff}
-.verdict.pass{background:#2e7d32}.verdict.fail{background:#c62828}.verdict.inconclusive{background:#ef6c00}
+.verdict.pass{background:#2e7d32}.verdict.fail{background:#c62828}.verdict.inconclusive{background:#ef6c00}.verdict.not-applicable{background:#757575}
 .chart{width:100%;height:auto;margin:4px 0 10px;background:#fcfcfc;border:1px solid #eee}
 .chart .title{font-size:13px;font-weight:600;fill:#333}.chart .axis{font-size:10px;fill:#666}
 .chart .grid{stroke:#e8e8e8}.chart .legend{font-size:11px}

@@ -16,6 +16,7 @@ from typing import Any
 def write(path: Path, results: Sequence[Mapping[str, Any]], suite: str = "chaosgate") -> Path:
     failures = sum(1 for r in results if r["verdict"] == "fail")
     errors = sum(1 for r in results if r["verdict"] == "inconclusive")
+    skipped = sum(1 for r in results if r["verdict"] == "not-applicable")
     total_time = sum(max(0.0, float(r.get("t_end", 0)) - float(r.get("t_start", 0))) for r in results)
     root = ET.Element("testsuites", name=suite, tests=str(len(results)), failures=str(failures), errors=str(errors))
     node = ET.SubElement(
@@ -25,6 +26,7 @@ def write(path: Path, results: Sequence[Mapping[str, Any]], suite: str = "chaosg
         tests=str(len(results)),
         failures=str(failures),
         errors=str(errors),
+        skipped=str(skipped),
         time=f"{total_time:.1f}",
     )
     for result in results:
@@ -40,6 +42,8 @@ def write(path: Path, results: Sequence[Mapping[str, Any]], suite: str = "chaosg
         elif result["verdict"] == "inconclusive":
             first = reasons.splitlines()[0] if reasons else "inconclusive"
             ET.SubElement(case, "error", message=f"inconclusive: {first}").text = reasons
+        elif result["verdict"] == "not-applicable":
+            ET.SubElement(case, "skipped", message=reasons.splitlines()[0] if reasons else "not applicable")
     ET.indent(root)
     path.write_text(ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n", encoding="utf-8")
     return path

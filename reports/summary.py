@@ -22,7 +22,12 @@ RATIO = "ratio"  # a share 0-1, shown in percent
 WORDS = {"ack": "acknowledged write", "acks": "acknowledged writes", "healed": "heal"}
 # Settings worth a place in a summary's header line (the report lists them all).
 HEADLINE_SETTINGS = ("profile", "target", "cluster", "images", "slo_file")
-BADGES = {"pass": "✅ pass", "fail": "❌ fail", "inconclusive": "⚠️ inconclusive"}
+BADGES = {
+    "pass": "✅ pass",
+    "fail": "❌ fail",
+    "inconclusive": "⚠️ inconclusive",
+    "not-applicable": "⏭️ not applicable",
+}
 
 
 class BadRun(Exception):

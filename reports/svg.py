@@ -117,7 +117,7 @@ def _runs(points: Sequence[tuple[float, float | None]]) -> list[list[tuple[float
     return [r for r in runs if r]
 
 
-VERDICT_COLORS = {"pass": "#2e7d32", "fail": "#c62828", "inconclusive": "#ef6c00"}
+VERDICT_COLORS = {"pass": "#2e7d32", "fail": "#c62828", "inconclusive": "#ef6c00", "not-applicable": "#757575"}
 
 
 def runs_chart(

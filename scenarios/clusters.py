@@ -3,39 +3,43 @@ stack in the variant a scenario needs, and the leak audit at the end."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
 
-from chaos.clients import Credentials
+from chaos import preflight as preflight_rules
+from chaos.clients import Credentials, s3_client
 from chaos.kube import connect
 from chaos.minio_health import ProbeError, Topology, admin_info
 from chaos.settings import Settings
 from chaos.timeline import Timeline
+from chaos.verdict import ScenarioResult
 from deployer import kind, stack
+from deployer.target import Target
 from deployer.up import Environment, deploy_stack, host_urls
 from kernel import procs
 from kernel.errors import BadInputError, InfraError, WaitTimeout
 from kernel.wait import Deadline, wait_until
 from loadtests import runner
-from scenarios.harness import Stack, require_healthy
+from scenarios.harness import NotApplicable, Stack, require_healthy
 
 
-def existing(settings: Settings) -> Environment:
+def existing(settings: Settings, target: Target) -> Environment:
     """An existing cluster: the user's kubeconfig, only an allowed context
-    (Settings checked that), and the stack's NodePorts reached through
-    ``CHAOSGATE_MINIO_URL`` / ``CHAOSGATE_GATEWAY_URL`` or loopback."""
+    (Settings checked that), and the stack reached through
+    ``CHAOSGATE_MINIO_URL`` / ``CHAOSGATE_APP_URL`` or loopback."""
     kubeconfig = Path(os.environ.get("KUBECONFIG", str(Path.home() / ".kube" / "config"))).expanduser()
     if not kubeconfig.is_file():
         raise BadInputError(f"--cluster existing: kubeconfig {kubeconfig} does not exist (set KUBECONFIG)")
     urls = host_urls()
     urls["minio"] = os.environ.get("CHAOSGATE_MINIO_URL", urls["minio"])
-    urls["gateway"] = os.environ.get("CHAOSGATE_GATEWAY_URL", urls["gateway"])
+    urls["app"] = os.environ.get("CHAOSGATE_APP_URL", urls["app"])
     return Environment(
         cluster_name=settings.kube_context,
         kubeconfig=kubeconfig,
         context=settings.kube_context,
-        namespace="chaosgate",
+        namespace=target.namespace,
         nodes=[],
         urls=urls,
         images={},
@@ -43,27 +47,30 @@ def existing(settings: Settings) -> Environment:
 
 
 class StackManager:
-    """Deploys the stack variant each scenario asks for, one at a time.
+    """Deploys the target in the variant each scenario asks for, one at a time.
 
     Variants share the fixed NodePorts, so switching variants removes the
     previous stack (namespace and volumes) first; scenarios are ordered so
     each variant is installed once."""
 
-    def __init__(self, env: Environment, timeline: Timeline, run_dir: Path) -> None:
+    def __init__(self, env: Environment, target: Target, timeline: Timeline, run_dir: Path) -> None:
         self.env = env
+        self.target = target
         self.timeline = timeline
         self.run_dir = run_dir
         self.variant: str | None = None
         self.current: Stack | None = None
 
     def ensure(self, variant: str) -> Stack:
-        if variant not in stack.VARIANTS:
-            raise BadInputError(f"unknown stack variant {variant!r}; known: {', '.join(stack.VARIANTS)}")
+        if variant not in self.target.variants():
+            raise NotApplicable(
+                f"target {self.target.name} has no variant {variant!r} (it has {', '.join(self.target.variants())})"
+            )
         if self.variant != variant or self.current is None:
             self.remove()
-            with self.timeline.span("phase.stack", variant=variant):
+            with self.timeline.span("phase.stack", variant=variant, target=self.target.name):
                 try:
-                    deploy_stack(self.env, variant)
+                    deploy_stack(self.env, self.target, variant)
                 except InfraError:
                     stack.describe_failure(self.env.kubectl(), self.env.namespace, self.run_dir / f"failed-{variant}")
                     raise
@@ -73,25 +80,59 @@ class StackManager:
         return self.current
 
     def _connect(self, variant: str) -> Stack:
-        user, password = stack.credentials(self.env.kubectl(), self.env.namespace)
+        user, password = stack.credentials(self.env.kubectl(), self.target)
         credentials = Credentials(user, password)
         shape = read_topology(self.env.urls["minio"], credentials)
         self.timeline.event("stack.topology", variant=variant, topology=str(shape))
+        ensure_bucket(self.env.urls["minio"], credentials, self.target.minio.bucket)
         return Stack(
             env=self.env,
             kube=connect(self.env.kubeconfig, self.env.context),
             credentials=credentials,
             variant=variant,
             topology=shape,
+            target=self.target,
         )
 
     def remove(self) -> None:
         if self.variant is None:
             return
         with self.timeline.span("phase.stack-remove", variant=self.variant):
-            stack.uninstall(self.env.kubectl(), self.env.helm(), stack.StackSpec(namespace=self.env.namespace))
+            stack.uninstall(self.env.kubectl(), self.env.helm(), self.target)
         self.variant = None
         self.current = None
+
+
+def preflight(target: Target, result: ScenarioResult, run_dir: Path) -> None:
+    """The target's rendered manifests (default variant) through the
+    MinIO-aware static checks: each error a failed check of the row, each
+    warning stated; all of them in preflight.json."""
+    if target.deploy is None:
+        result.not_applicable(f"target {target.name} has no deploy section: there are no manifests to check")
+        return
+    text, values = stack.render_manifests(target)
+    findings = preflight_rules.check(
+        preflight_rules.parse_manifests(text), minio_selector=target.minio.selector, values_texts=values
+    )
+    (run_dir / "preflight.json").write_text(json.dumps([f.to_dict() for f in findings], indent=2) + "\n")
+    errors = [f for f in findings if f.severity == "error"]
+    for finding in errors:
+        result.fail(finding.text())
+    warnings = [f.text() for f in findings if f.severity != "error"]
+    result.checks += [f"warning: {w}" for w in warnings]
+    if not errors:
+        result.checks.append(f"no finding that loses data or availability in {target.name}'s manifests")
+
+
+def ensure_bucket(url: str, credentials: Credentials, bucket: str) -> None:
+    """The bucket the ledger reads, created when absent (an app may create it
+    only on its first write)."""
+    client = s3_client(url, credentials)
+    try:
+        if not client.bucket_exists(bucket):
+            client.make_bucket(bucket)
+    except Exception as exc:
+        raise InfraError(f"could not ensure bucket {bucket} at {url}: {type(exc).__name__}: {exc}") from exc
 
 
 def read_topology(url: str, credentials: Credentials, timeout: float = 120.0) -> Topology:

@@ -18,7 +18,7 @@ from typing import Any
 from chaos import faults, ledger
 from chaos.clients import Credentials, http_pool, object_reader, s3_client
 from chaos.kube import Kube
-from chaos.minio_health import Topology, observe_rejoined
+from chaos.minio_health import ProbeError, Topology, admin_info, observe_rejoined
 from chaos.observe import Sampler
 from chaos.rollback import Rollbacks
 from chaos.slo import Profile, Slo
@@ -26,27 +26,29 @@ from chaos.sources import hpa_source, minio_source, pods_source
 from chaos.timeline import Timeline, read
 from chaos.verdict import ScenarioResult
 from deployer.forward import PodForwards
+from deployer.target import Target
 from deployer.up import Environment
 from kernel.errors import InfraError, WaitTimeout
 from kernel.wait import Deadline, Seen, wait_until
 from loadtests.runner import LoadPlan, LocustRun, read_history, wait_for_first_row
 
-MINIO_SELECTOR = "app.kubernetes.io/name=minio"
-MINIO_PORT = 9000  # the servers' S3 port in their pods (charts/minio)
-APP_SELECTOR = "app.kubernetes.io/name=gateway"
-HPA_NAME = "gateway"
-BUCKET = "chaosgate"  # the gateway's default bucket (app/gateway/config.py)
+
+class NotApplicable(Exception):
+    """The scenario does not fit the target (a part it lacks, a topology too
+    small for the fault): reported as not applicable, never a pass."""
 
 
 @dataclass
 class Stack:
-    """The deployed stack as the scenarios see it."""
+    """The deployed stack as the scenarios see it: names from the target
+    file, shape from MinIO itself."""
 
     env: Environment
     kube: Kube
     credentials: Credentials = field(repr=False)
     variant: str
     topology: Topology
+    target: Target
 
     @property
     def servers(self) -> int:
@@ -61,8 +63,27 @@ class Stack:
         return self.env.urls["minio"]
 
     @property
-    def gateway_url(self) -> str:
-        return self.env.urls["gateway"]
+    def app_url(self) -> str:
+        if self.target.app is None:
+            raise NotApplicable(f"target {self.target.name} has no app")
+        return self.env.urls["app"]
+
+    @property
+    def minio_selector(self) -> str:
+        return self.target.minio.selector
+
+    @property
+    def statefulsets(self) -> tuple[str, ...]:
+        return self.target.minio.statefulsets
+
+    @property
+    def bucket(self) -> str:
+        return self.target.minio.bucket
+
+    def need_hpa(self) -> str:
+        if not self.target.hpa:
+            raise NotApplicable(f"target {self.target.name} names no HPA (hpa:)")
+        return self.target.hpa
 
     @property
     def namespace(self) -> str:
@@ -98,17 +119,28 @@ class ScenarioRun:
 
     # -- load ------------------------------------------------------------
 
-    def start_load(self, users: int, seconds: int, locustfile: str = "app") -> LocustRun:
-        host = self.stack.gateway_url if locustfile == "app" else self.stack.minio_url
+    def start_load(self, users: int, seconds: int) -> LocustRun:
+        """Locust through the target's app, or straight to MinIO over S3 when it has none."""
+        app = self.stack.target.app
+        locustfile = "app" if app is not None else "s3"
+        host = self.stack.app_url if app is not None else self.stack.minio_url
         env = {
             "CHAOSGATE_LEDGER_DIR": str(self.ledger_dir),
             "CHAOSGATE_RUN_ID": self.result.name,
         }
-        if locustfile == "s3":
+        if app is not None:
+            env.update(
+                CHAOSGATE_APP_WRITE_METHOD=app.write_method,
+                CHAOSGATE_APP_WRITE_PATH=app.write_path,
+                CHAOSGATE_APP_ACK_STATUS=",".join(map(str, app.ack_status)),
+                CHAOSGATE_APP_DIGEST_HEADER=app.digest_header,
+                CHAOSGATE_APP_READ_PATH=app.read_path,
+            )
+        else:
             env.update(
                 CHAOSGATE_S3_ACCESS_KEY=self.stack.credentials.access_key,
                 CHAOSGATE_S3_SECRET_KEY=self.stack.credentials.secret_key,
-                CHAOSGATE_S3_BUCKET=BUCKET,
+                CHAOSGATE_S3_BUCKET=self.stack.bucket,
             )
         plan = LoadPlan(users=users, spawn_rate=self.profile.spawn_rate, run_seconds=seconds)
         self.locust = LocustRun(locustfile, host, plan, self.dir, env)
@@ -158,12 +190,14 @@ class ScenarioRun:
         """The scenario's window on the timeline, sampled once a second."""
         self.timeline.scenario = self.result.name
         self.result.t_start = self.timeline.now()
+        target = self.stack.target
         sources = {
             "minio": minio_source(self.stack.minio_url, self.stack.credentials),
-            "pods": pods_source(self.stack.kube, self.stack.namespace, {"minio": MINIO_SELECTOR, "app": APP_SELECTOR}),
-            "hpa": hpa_source(self.stack.kube, self.stack.namespace, HPA_NAME),
+            "pods": pods_source(self.stack.kube, self.stack.namespace, target.selectors()),
             "load": self._load_reading,
         }
+        if target.hpa:
+            sources["hpa"] = hpa_source(self.stack.kube, self.stack.namespace, target.hpa)
         self.sampler = Sampler(self.timeline, sources).start()
         try:
             yield self
@@ -181,6 +215,22 @@ class ScenarioRun:
         with self.timeline.span(f"fault.{name}", **data):
             yield
 
+    def beyond_write_quorum(self) -> tuple[str, int]:
+        """The first pool's StatefulSet and how many of its servers to stop so
+        that writes lose quorum: one more than the layout's write tolerance.
+        Not applicable when that pool cannot lose that many and keep a server."""
+        shape = self.stack.topology
+        down = shape.write_tolerance() + 1
+        statefulset = self.stack.statefulsets[0]
+        sts = self.stack.kube.apps.read_namespaced_stateful_set(statefulset, self.stack.namespace)
+        replicas = int(sts.spec.replicas or 0)
+        if down >= replicas:
+            raise NotApplicable(
+                f"write quorum is lost only with {down} servers down ({shape}); "
+                f"StatefulSet {statefulset} has {replicas}, and this scenario keeps at least one"
+            )
+        return statefulset, down
+
     def record_proof(self, proof: faults.Proof) -> faults.Proof:
         self.result.proofs.append(proof.to_dict())
         self.result.checks.append(f"fault {proof.fault} proven on {', '.join(proof.targets)}")
@@ -194,7 +244,8 @@ class ScenarioRun:
         the Service picks), sees every server and drive online and nothing
         healing, on three polls in a row; None on timeout."""
         streak = 0
-        with PodForwards(self.stack.env.kubectl(), self.stack.namespace, MINIO_PORT) as forwards:
+        pod_port = self.stack.target.minio.pod_port
+        with PodForwards(self.stack.env.kubectl(), self.stack.namespace, pod_port) as forwards:
 
             def stable() -> Seen:
                 nonlocal streak
@@ -212,7 +263,7 @@ class ScenarioRun:
 
     def _rejoined_now(self, forwards: PodForwards) -> Seen:
         try:
-            states = faults.pods(self.stack.kube, self.stack.namespace, MINIO_SELECTOR)
+            states = faults.pods(self.stack.kube, self.stack.namespace, self.stack.minio_selector)
         except Exception as exc:  # noqa: BLE001 (an API hiccup is "not seen yet", never "rejoined")
             return Seen(False, f"MinIO pods not listed: {type(exc).__name__}: {exc}")
         ready = sorted(p.name for p in states if p.ready)
@@ -228,6 +279,47 @@ class ScenarioRun:
             expected_servers=self.stack.servers,
             expected_drives=self.stack.drives,
         )
+
+    def hpa_scale_target(self) -> tuple[str, str]:
+        """The kind and name of what the target's HPA scales."""
+        name = self.stack.need_hpa()
+        hpa = self.stack.kube.autoscaling.read_namespaced_horizontal_pod_autoscaler(name, self.stack.namespace)
+        ref = hpa.spec.scale_target_ref
+        return str(ref.kind), str(ref.name)
+
+    def check_scaled_servers_joined(self, timeout: float) -> None:
+        """After an autoscaler changed a MinIO StatefulSet: every server pod the
+        StatefulSets now ask for must be a server MinIO knows and sees online.
+        MinIO's server list is fixed at start, so pods added by scaling never
+        join; this is where a stack that scales MinIO that way is caught."""
+        apps, ns = self.stack.kube.apps, self.stack.namespace
+        asked = 0
+
+        def joined() -> Seen:
+            nonlocal asked
+            asked = sum(
+                int(apps.read_namespaced_stateful_set(n, ns).spec.replicas or 0) for n in self.stack.statefulsets
+            )
+            try:
+                info = admin_info(self.stack.minio_url, self.stack.credentials)
+            except ProbeError as exc:
+                return Seen(False, f"MinIO admin info failed: {exc}")
+            known, online = len(info.servers), len(info.servers_online)
+            ok = known == asked and online == asked
+            return Seen(ok, f"StatefulSets ask for {asked} servers; MinIO knows {known}, {online} online")
+
+        try:
+            seen = wait_until(joined, what="every scaled MinIO pod a server", timeout=Deadline(timeout), interval=2.0)
+        except WaitTimeout as exc:
+            self.measure("minio_server_pods_asked", asked, unit="")
+            self.result.fail(
+                f"the autoscaler scaled MinIO's StatefulSets to {asked} pods, but they never joined within "
+                f"{timeout:.0f}s ({exc.last_seen}): MinIO's server list is fixed at start, so pods added by "
+                "scaling a StatefulSet are not part of any erasure set; grow MinIO by adding a server pool"
+            )
+            return
+        self.measure("minio_server_pods_asked", asked, unit="")
+        self.result.checks.append(f"every MinIO pod the autoscaler asked for is a server online ({seen})")
 
     def time_until(self, predicate: Callable[[], Seen], measurement: str, limit: float) -> float | None:
         """Seconds until ``predicate`` holds, recorded as ``measurement``; a
@@ -338,7 +430,10 @@ class ScenarioRun:
         ``expect_loss`` is for negative controls: there the scenario passes only
         when the checker finds the loss the known-bad stack must cause."""
         client = s3_client(self.stack.minio_url, self.stack.credentials, http=http_pool(read=30))
-        fetch = object_reader(client, BUCKET)
+        reader = object_reader(client, self.stack.bucket)
+        app = self.stack.target.app
+        # Keys written through the app are stored under the name its contract says.
+        fetch = reader if app is None else (lambda key: reader(app.object_name(key)))
 
         writes = ledger.load(self.ledger_dir)
         with self.timeline.span("ledger.check", writes=len(writes)):

@@ -28,14 +28,14 @@ from chaos.slo import PROFILES, Profile, Slo, load_slo
 from chaos.timeline import Timeline
 from chaos.verdict import ScenarioResult, Verdict, exit_code, overall
 from deployer import runlock
-from deployer.stack import VARIANTS
+from deployer.target import DEFAULT_VARIANT, Target
 from deployer.up import Environment, create_cluster, prepare_host
 from kernel import procs
 from kernel.errors import BadInputError, ChaosgateError, InfraError
 from kernel.progress import TIMINGS
 from loadtests import runner
 from scenarios import clusters
-from scenarios.harness import ScenarioRun, Stack
+from scenarios.harness import NotApplicable, ScenarioRun, Stack
 
 RESULTS_KEY = pytest.StashKey[dict[str, ScenarioResult]]()  # by test node id, in run order
 RUN_DIR_KEY = pytest.StashKey[Path]()
@@ -47,6 +47,8 @@ PROBLEMS_KEY = pytest.StashKey[list[str]]()  # cleanup trouble outside any scena
 LOCK_KEY = pytest.StashKey[runlock.RunLock]()
 ROLLBACKS_KEY = pytest.StashKey[Rollbacks]()
 KIND_TOUCHED_KEY = pytest.StashKey[bool]()  # this run began making a kind cluster
+TARGET_KEY = pytest.StashKey[Target]()
+PREFLIGHT = "preflight"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -82,7 +84,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # host or a cluster changes: bad input costs seconds and leaves nothing.
     settings = _settings(config)
     try:
-        config.stash[SLO_KEY] = load_slo(settings.slo_file)
+        target = config.stash[TARGET_KEY] = settings.load_target()
+        config.stash[SLO_KEY] = load_slo(settings.slo_path(target))
         if settings.cluster == "kind":
             config.stash[LOCK_KEY] = runlock.acquire(settings.cluster_name)
     except BadInputError as exc:
@@ -127,10 +130,40 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     group, collection order. Every scenario and smoke check gets its result
     now, "not run", so one the run never reaches is reported as such, never
     left out, and a smoke-only run (CI) has a verdict and a report too."""
-    items[:] = [item for _, item in sorted(enumerate(items), key=lambda pair: _order(*pair))]
+    # The target's variants in its order; any other (a collect-only run has
+    # no target loaded) in order of first appearance, so each is still grouped.
+    variants = list(config.stash[TARGET_KEY].variants() if TARGET_KEY in config.stash else (DEFAULT_VARIANT,))
+    for item in items:
+        marker = item.get_closest_marker("variant")
+        if marker and str(marker.args[0]) not in variants:
+            variants.append(str(marker.args[0]))
+    items[:] = [item for _, item in sorted(enumerate(items), key=lambda pair: _order(*pair, variants))]
+    results = config.stash[RESULTS_KEY]
+    if any("preflight" in getattr(item, "fixturenames", ()) for item in items):
+        # The static check of the target runs before the cluster, as its own row.
+        results[PREFLIGHT] = ScenarioResult(PREFLIGHT, "Preflight: the target's manifests, statically")
     for item in items:
         if "scenario_result" in getattr(item, "fixturenames", ()) or _is_smoke(item):
-            config.stash[RESULTS_KEY][item.nodeid] = _new_result(item)
+            results[item.nodeid] = _new_result(item)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A scenario the target does not list, or whose variant it lacks, is not
+    applicable: said in the report, and nothing is deployed for it."""
+    result = _result_of(item)
+    if result is None or _is_smoke(item) or TARGET_KEY not in item.config.stash:
+        return
+    target = item.config.stash[TARGET_KEY]
+    marker = item.get_closest_marker("variant")
+    variant = str(marker.args[0]) if marker else DEFAULT_VARIANT
+    why = ""
+    if not target.applies(result.name):
+        why = f"target {target.name} does not list it under scenarios ({', '.join(target.scenarios)})"
+    elif variant not in target.variants():
+        why = f"target {target.name} has no variant {variant!r} (it has {', '.join(target.variants())})"
+    if why:
+        result.not_applicable(why)
+        pytest.skip(f"not applicable: {why}")
 
 
 def _is_smoke(item: pytest.Item) -> bool:
@@ -147,10 +180,10 @@ def _new_result(item: pytest.Item) -> ScenarioResult:
     return ScenarioResult(name=f"smoke/{name}" if _is_smoke(item) else name, title=title)
 
 
-def _order(index: int, item: pytest.Item) -> tuple[bool, int, int]:
+def _order(index: int, item: pytest.Item, variants: list[str]) -> tuple[bool, int, int]:
     marker = item.get_closest_marker("variant")
-    variant = str(marker.args[0]) if marker else "default"
-    rank = VARIANTS.index(variant) if variant in VARIANTS else len(VARIANTS)
+    variant = str(marker.args[0]) if marker else DEFAULT_VARIANT
+    rank = variants.index(variant) if variant in variants else len(variants)
     return (item.get_closest_marker("smoke") is None, rank, index)
 
 
@@ -201,12 +234,41 @@ def profile(settings: Settings) -> Profile:
 
 
 @pytest.fixture(scope="session")
+def target(pytestconfig: pytest.Config) -> Target:
+    """The stack under test, from the target file (checked at configure)."""
+    return pytestconfig.stash[TARGET_KEY]
+
+
+@pytest.fixture(scope="session")
+def preflight(pytestconfig: pytest.Config, target: Target, run_dir: Path, timeline: Timeline) -> None:
+    """The static check of the target's manifests, before any cluster: its
+    findings are the preflight row's verdict; the run goes on either way, so
+    the scenarios show what the findings cost."""
+    result = pytestconfig.stash[RESULTS_KEY].get(PREFLIGHT)
+    if result is None:
+        return
+    result.start()
+    with timeline.span("phase.preflight", target=target.name):
+        try:
+            clusters.preflight(target, result, run_dir)
+        except ChaosgateError as exc:
+            result.abort(f"the preflight could not run: {exc}")
+            return
+    result.finish()
+
+
+@pytest.fixture(scope="session")
 def cluster(
-    pytestconfig: pytest.Config, settings: Settings, run_dir: Path, timeline: Timeline
+    pytestconfig: pytest.Config,
+    settings: Settings,
+    target: Target,
+    run_dir: Path,
+    timeline: Timeline,
+    preflight: None,
 ) -> Iterator[Environment]:
     """The cluster the scenarios run on, with metrics-server; no stack yet."""
     if settings.cluster == "existing":
-        yield clusters.existing(settings)
+        yield clusters.existing(settings, target)
         return
     pytestconfig.stash[KIND_TOUCHED_KEY] = True
     with timeline.span("phase.host-setup"):
@@ -229,8 +291,8 @@ def cluster(
 
 
 @pytest.fixture(scope="session")
-def stacks(cluster: Environment, timeline: Timeline, run_dir: Path) -> Iterator[clusters.StackManager]:
-    manager = clusters.StackManager(cluster, timeline, run_dir)
+def stacks(cluster: Environment, target: Target, timeline: Timeline, run_dir: Path) -> Iterator[clusters.StackManager]:
+    manager = clusters.StackManager(cluster, target, timeline, run_dir)
     yield manager
     manager.remove()
 
@@ -273,6 +335,11 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
         result.start()
     try:
         yield
+    except NotApplicable as exc:
+        # The scenario found the target lacks what it needs: stated, not judged.
+        if result is not None:
+            result.not_applicable(str(exc))
+        raise pytest.skip.Exception(f"not applicable: {exc}") from None
     except AssertionError as exc:
         # A smoke check's assertion is its verdict on the stack; anywhere else
         # an assertion is the harness checking itself (a bug: inconclusive).
@@ -317,11 +384,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if call.excinfo is None or report.when == "call":
         return report
+    result = _result_of(item)
+    if result is not None and result.verdict is Verdict.NOT_APPLICABLE:
+        return report
     # A fixture that could not build the cluster or the stack, or a cleanup
     # that failed: harness trouble, so the run ends inconclusive (exit 2),
     # never as a product failure.
     item.config.stash[INFRA_KEY] = True
-    result = _result_of(item)
     what = f"{_describe(call.excinfo.value)} during {_phase(item.config)}"
     if report.when == "setup" and result is not None:
         result.abort(f"setup failed: {what}")

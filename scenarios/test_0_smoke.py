@@ -1,8 +1,8 @@
 """Smoke: the cluster and the stack are really up, before any fault.
 
 Nodes Ready, the metrics API answers (`kubectl top nodes`), MinIO reports
-every server online, an object written through the gateway is read back
-straight from MinIO, and the gateway's HPA sees a CPU metric.
+every server online, an object written through the target's app is read back
+straight from MinIO, and the target's HPA sees a CPU metric.
 """
 
 import hashlib
@@ -14,7 +14,7 @@ import pytest
 from chaos.clients import s3_client
 from chaos.minio_health import admin_info
 from kernel.wait import Deadline, Seen, wait_until
-from scenarios.harness import BUCKET, HPA_NAME, Stack
+from scenarios.harness import NotApplicable, Stack
 
 pytestmark = pytest.mark.smoke
 
@@ -36,14 +36,18 @@ def test_every_minio_server_is_online(stack: Stack):
     assert len(info.drives_ok) == stack.drives, str(info)
 
 
-def test_object_written_through_the_gateway_reads_back_from_minio(stack: Stack):
+def test_object_written_through_the_app_reads_back_from_minio(stack: Stack):
+    app = stack.target.app
+    if app is None:
+        raise NotApplicable(f"target {stack.target.name} has no app")
     body = secrets.token_bytes(2048)
     key = f"smoke/{secrets.token_hex(8)}"
-    with httpx.Client(base_url=stack.gateway_url, timeout=10) as client:
-        put = client.put(f"/objects/{key}", content=body)
-    assert put.status_code == 200, put.text
-    assert put.headers["X-Object-Sha256"] == hashlib.sha256(body).hexdigest()
-    response = s3_client(stack.minio_url, stack.credentials).get_object(BUCKET, key)
+    with httpx.Client(base_url=stack.app_url, timeout=10) as client:
+        put = client.request(app.write_method, app.write_path.replace("{key}", key), content=body)
+    assert put.status_code in app.ack_status, f"HTTP {put.status_code}: {put.text[:300]}"
+    if app.digest_header:
+        assert put.headers.get(app.digest_header) == hashlib.sha256(body).hexdigest()
+    response = s3_client(stack.minio_url, stack.credentials).get_object(stack.bucket, app.object_name(key))
     try:
         assert response.read() == body
     finally:
@@ -51,13 +55,15 @@ def test_object_written_through_the_gateway_reads_back_from_minio(stack: Stack):
         response.release_conn()
 
 
-def test_gateway_hpa_reports_a_cpu_metric(stack: Stack):
+def test_hpa_reports_a_cpu_metric(stack: Stack):
+    name = stack.need_hpa()
+
     def cpu_seen() -> Seen:
-        hpa = stack.kube.autoscaling.read_namespaced_horizontal_pod_autoscaler_status(HPA_NAME, stack.namespace)
+        hpa = stack.kube.autoscaling.read_namespaced_horizontal_pod_autoscaler_status(name, stack.namespace)
         for metric in hpa.status.current_metrics or []:
             if metric.resource is not None and metric.resource.name == "cpu":
                 return Seen(metric.resource.current.average_utilization is not None, "cpu metric present")
         return Seen(False, f"current metrics: {hpa.status.current_metrics}")
 
     # metrics-server resolution (15 s) plus the HPA's sync period (15 s).
-    wait_until(cpu_seen, what="the gateway HPA to report CPU", timeout=Deadline(180), interval=5.0)
+    wait_until(cpu_seen, what=f"HPA {name} to report CPU", timeout=Deadline(180), interval=5.0)

@@ -1,9 +1,11 @@
-"""Runbook: take 2 of 4 MinIO servers down, beyond write quorum.
+"""Runbook: take MinIO servers down, one more than write quorum allows.
 
-With 4 drives at EC:2, reads need 2 drives and writes need 3. With two servers
-gone, writes must fail cleanly (no acknowledgement for data that was not
-stored) while reads keep working; nothing acknowledged may be lost, and the
-cluster must recover fully once the servers are back.
+How many comes from the stack's own layout (MinIO's admin info): on the
+reference stack, 4 drives at EC:2, reads need 2 drives and writes need 3, so
+two servers go. With them gone, writes must fail cleanly (no acknowledgement
+for data that was not stored) while reads keep working as far as the parity
+allows; nothing acknowledged may be lost, and the cluster must recover fully
+once the servers are back.
 """
 
 import time
@@ -13,25 +15,27 @@ import pytest
 from chaos import faults, ledger
 from scenarios.harness import ScenarioRun
 
-pytestmark = [pytest.mark.chaos, pytest.mark.scenario("beyond-write-quorum", title="2 of 4 MinIO servers down")]
-
-STATEFULSET = "minio-pool0"
+pytestmark = [
+    pytest.mark.chaos,
+    pytest.mark.scenario("beyond-write-quorum", title="MinIO servers down beyond write quorum"),
+]
 
 
 def test_beyond_write_quorum(scenario: ScenarioRun) -> None:
     profile, slo, stack = scenario.profile, scenario.slo, scenario.stack
+    statefulset, down = scenario.beyond_write_quorum()
     scenario.load_with_baseline()
 
-    with scenario.fault("two-servers-down", statefulset=STATEFULSET):
+    with scenario.fault("servers-down", statefulset=statefulset, servers=down):
         t0 = time.time()
         scenario.record_proof(
-            faults.take_down_servers(stack.kube, stack.namespace, STATEFULSET, 2, rollbacks=scenario.rollbacks)
+            faults.take_down_servers(stack.kube, stack.namespace, statefulset, down, rollbacks=scenario.rollbacks)
         )
         down_at = time.time()
         scenario.hold(profile.outage_s, "outage beyond write quorum")
         up_at = time.time()
         scenario.record_proof(
-            faults.restore_servers(stack.kube, stack.namespace, STATEFULSET, rollbacks=scenario.rollbacks)
+            faults.restore_servers(stack.kube, stack.namespace, statefulset, rollbacks=scenario.rollbacks)
         )
     healed = scenario.wait_rejoined(up_at, slo.healed_max_s)
     # Measured once the load is over: Locust's history and the ledger are complete.
@@ -48,7 +52,7 @@ def test_beyond_write_quorum(scenario: ScenarioRun) -> None:
     scenario.measure(
         "read_availability_without_write_quorum",
         scenario.read_availability(judged_from, up_at),
-        scenario.read_availability_limit(servers_down=2),
+        scenario.read_availability_limit(servers_down=down),
         unit="",
         floor=True,
     )

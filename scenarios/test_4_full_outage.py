@@ -9,7 +9,7 @@ import time
 import pytest
 
 from chaos import faults
-from scenarios.harness import MINIO_SELECTOR, ScenarioRun
+from scenarios.harness import ScenarioRun
 
 pytestmark = [pytest.mark.chaos, pytest.mark.scenario("full-outage", title="Every MinIO pod deleted at once")]
 
@@ -21,7 +21,7 @@ def full_outage(scenario: ScenarioRun, *, expect_loss: bool) -> None:
 
     with scenario.fault("delete-all-minio-pods"):
         t0 = time.time()
-        scenario.record_proof(faults.delete_pods(stack.kube, stack.namespace, MINIO_SELECTOR))
+        scenario.record_proof(faults.delete_pods(stack.kube, stack.namespace, stack.minio_selector))
         healed = scenario.wait_rejoined(t0, slo.healed_max_s, required=not expect_loss)
 
     # Measured once the load is over: the ledger is complete.

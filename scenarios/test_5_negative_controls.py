@@ -32,14 +32,15 @@ def test_ephemeral_storage_loses_data_and_is_caught(scenario: ScenarioRun) -> No
 @pytest.mark.scenario("negative-unsafe-app", title="Negative control: gateway acknowledges before storing")
 def test_unsafe_gateway_loses_acknowledged_writes_and_is_caught(scenario: ScenarioRun) -> None:
     profile, stack = scenario.profile, scenario.stack
+    statefulset, down = scenario.beyond_write_quorum()
     scenario.load_with_baseline()
-    with scenario.fault("two-servers-down", statefulset="minio-pool0"):
+    with scenario.fault("servers-down", statefulset=statefulset, servers=down):
         scenario.record_proof(
-            faults.take_down_servers(stack.kube, stack.namespace, "minio-pool0", 2, rollbacks=scenario.rollbacks)
+            faults.take_down_servers(stack.kube, stack.namespace, statefulset, down, rollbacks=scenario.rollbacks)
         )
         scenario.hold(profile.outage_s, "outage beyond write quorum")
         scenario.record_proof(
-            faults.restore_servers(stack.kube, stack.namespace, "minio-pool0", rollbacks=scenario.rollbacks)
+            faults.restore_servers(stack.kube, stack.namespace, statefulset, rollbacks=scenario.rollbacks)
         )
     scenario.wait_rejoined(time.time(), scenario.slo.healed_max_s, required=False)
     scenario.wait_load()

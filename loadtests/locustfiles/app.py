@@ -1,5 +1,11 @@
-"""Load through the object gateway: PUTs recorded in the ledger, GETs of keys
-this user had acknowledged, checked against their sha256."""
+"""Load through the target's app: writes recorded in the ledger, reads of keys
+this user had acknowledged, checked against their sha256.
+
+The app's contract comes from the target file through the environment
+(CHAOSGATE_APP_*): the write method and path, the status codes that
+acknowledge, the header naming the stored content's sha256 (when the app
+returns one) and the read path; ``{key}`` in a path is the key.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +17,10 @@ from collections import deque
 from locust import HttpUser, between, task
 
 from chaos.ledger import ACKED, FAILED, INDETERMINATE, Write
-from loadtests.locustfiles.common import LoadSettings, ProcessLedger, new_key, payload
+from loadtests.locustfiles.common import AppContract, LoadSettings, ProcessLedger, new_key, payload
 
 SETTINGS = LoadSettings.from_env()
+CONTRACT = AppContract.from_env()
 LEDGER = ProcessLedger()
 
 
@@ -36,8 +43,9 @@ class GatewayUser(HttpUser):
         digest = hashlib.sha256(body).hexdigest()
         start = time.monotonic()
         outcome, detail = INDETERMINATE, ""
-        with self.client.put(
-            f"/objects/{key}",
+        with self.client.request(
+            CONTRACT.write_method,
+            CONTRACT.write_path.replace("{key}", key),
             data=body,
             name="PUT /objects",
             timeout=SETTINGS.timeout,
@@ -47,8 +55,8 @@ class GatewayUser(HttpUser):
                 # No answer (timeout, reset): the write may or may not be stored.
                 detail = str(response.error)[:200]
                 response.failure(detail)
-            elif 200 <= response.status_code < 300:
-                claimed = _claimed_sha256(response)
+            elif response.status_code in CONTRACT.ack_status:
+                claimed = _claimed_sha256(response) if CONTRACT.digest_header else digest
                 if claimed == digest:
                     outcome = ACKED
                     response.success()
@@ -67,7 +75,7 @@ class GatewayUser(HttpUser):
     def _get(self) -> None:
         key, digest = random.choice(self.known)
         with self.client.get(
-            f"/objects/{key}", name="GET /objects", timeout=SETTINGS.timeout, catch_response=True
+            CONTRACT.read_path.replace("{key}", key), name="GET /objects", timeout=SETTINGS.timeout, catch_response=True
         ) as response:
             if response.status_code == 200 and hashlib.sha256(response.content).hexdigest() != digest:
                 response.failure("content does not match the acknowledged sha256")
@@ -76,8 +84,8 @@ class GatewayUser(HttpUser):
 
 
 def _claimed_sha256(response: object) -> str | None:
-    # The gateway names the stored content's sha256 in a header and in the body.
-    value = getattr(response, "headers", {}).get("X-Object-Sha256")
+    # The app names the stored content's sha256 in a header (or a JSON body field).
+    value = getattr(response, "headers", {}).get(CONTRACT.digest_header)
     if value:
         return str(value)
     try:

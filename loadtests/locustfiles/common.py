@@ -27,6 +27,11 @@ ENV_OBJECT_SIZE = "CHAOSGATE_OBJECT_SIZE"
 ENV_RUN_ID = "CHAOSGATE_RUN_ID"
 ENV_READ_RATIO = "CHAOSGATE_READ_RATIO"
 ENV_TIMEOUT = "CHAOSGATE_REQUEST_TIMEOUT"
+ENV_APP_WRITE_METHOD = "CHAOSGATE_APP_WRITE_METHOD"
+ENV_APP_WRITE_PATH = "CHAOSGATE_APP_WRITE_PATH"
+ENV_APP_ACK_STATUS = "CHAOSGATE_APP_ACK_STATUS"
+ENV_APP_DIGEST_HEADER = "CHAOSGATE_APP_DIGEST_HEADER"
+ENV_APP_READ_PATH = "CHAOSGATE_APP_READ_PATH"
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,27 @@ class LoadSettings:
             run_id=os.environ.get(ENV_RUN_ID, uuid.uuid4().hex[:8]),
             read_ratio=float(os.environ.get(ENV_READ_RATIO, "0.5")),
             timeout=float(os.environ.get(ENV_TIMEOUT, "10")),
+        )
+
+
+@dataclass(frozen=True)
+class AppContract:
+    """How the target's app takes writes and reads (targets/README.md, app)."""
+
+    write_method: str
+    write_path: str
+    ack_status: frozenset[int]
+    digest_header: str
+    read_path: str
+
+    @classmethod
+    def from_env(cls) -> AppContract:
+        return cls(
+            write_method=os.environ.get(ENV_APP_WRITE_METHOD, "PUT"),
+            write_path=os.environ.get(ENV_APP_WRITE_PATH, "/objects/{key}"),
+            ack_status=frozenset(int(c) for c in os.environ.get(ENV_APP_ACK_STATUS, "200,201").split(",") if c),
+            digest_header=os.environ.get(ENV_APP_DIGEST_HEADER, "X-Object-Sha256"),
+            read_path=os.environ.get(ENV_APP_READ_PATH, "/objects/{key}"),
         )
 
 

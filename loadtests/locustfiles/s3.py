@@ -83,7 +83,7 @@ class S3User(User):
             outcome, detail, error = FAILED, f"{exc.code}", exc
         except Exception as exc:  # noqa: BLE001 (transport errors: the write may or may not be stored)
             outcome, detail, error = INDETERMINATE, f"{type(exc).__name__}", exc
-        self._fire("PUT object", start, len(body), error)
+        self._fire("PUT /objects", start, len(body), error)
         latency_ms = (time.monotonic() - start) * 1000.0
         LEDGER.record(Write(key, len(body), digest, outcome, time.time(), "s3", latency_ms, detail))
         if outcome == ACKED:
@@ -106,4 +106,4 @@ class S3User(User):
                 error = ValueError("content does not match the acknowledged sha256")
         except Exception as exc:  # noqa: BLE001 (every read failure is a failed request in the stats)
             error = exc
-        self._fire("GET object", start, size, error)
+        self._fire("GET /objects", start, size, error)

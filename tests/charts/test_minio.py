@@ -256,11 +256,11 @@ def test_no_autoscaler_targets_minio(render: RenderFn) -> None:
     assert not rendered.of_kind("HorizontalPodAutoscaler")
 
 
-def test_the_harness_asks_servers_on_the_port_the_chart_gives_them() -> None:
+def test_the_reference_target_asks_servers_on_the_port_the_chart_gives_them() -> None:
     import yaml  # noqa: PLC0415
 
-    from scenarios.harness import MINIO_PORT  # noqa: PLC0415
+    from deployer import target  # noqa: PLC0415
     from tests.charts.helpers import CHARTS  # noqa: PLC0415
 
     values = yaml.safe_load((CHARTS / "minio" / "values.yaml").read_text())
-    assert values["containerPorts"]["api"] == MINIO_PORT
+    assert values["containerPorts"]["api"] == target.load(target.REFERENCE).minio.pod_port

@@ -158,14 +158,27 @@ def test_no_literal_credentials_in_rendered_output(render: RenderFn, variant: st
             assert rendered.text.count(encoded) == 1
 
 
-def test_kind_values_expose_fixed_node_ports_for_the_host(render: RenderFn) -> None:
-    # kind maps these node ports to 127.0.0.1 (deployer/kind.py); they must match.
+def test_the_reference_target_reaches_every_service_through_a_node_port_twin(render: RenderFn) -> None:
+    # kind maps NODE_PORTS to 127.0.0.1 (deployer/kind.py); chaosgate adds a
+    # NodePort twin of each Service the target names. The chart's own Services
+    # stay ClusterIP, so no node port is taken twice.
+    from deployer import stack, target  # noqa: PLC0415
+
+    reference = target.load(target.REFERENCE)
     rendered = render("stack", "values-kind.yaml")
-    ports = {
-        s["metadata"]["name"]: [p.get("nodePort") for p in s["spec"]["ports"]]
-        for s in rendered.of_kind("Service")
-        if s["spec"].get("type") == "NodePort"
-    }
-    assert ports["minio"][0] == NODE_PORTS["minio"]
-    assert ports["gateway"] == [NODE_PORTS["gateway"]]
-    assert ports["prometheus"] == [NODE_PORTS["prometheus"]]
+    services = {s["metadata"]["name"]: s for s in rendered.of_kind("Service")}
+    assert all(s["spec"].get("type", "ClusterIP") != "NodePort" for s in services.values())
+    pods = [
+        w["spec"]["template"]["metadata"]["labels"]
+        for w in (*rendered.of_kind("StatefulSet"), *rendered.of_kind("Deployment"))
+    ]
+    assert reference.app is not None and reference.prometheus is not None
+    for role, name, port in (
+        ("minio", reference.minio.service, reference.minio.port),
+        ("app", reference.app.service, reference.app.port),
+        ("prometheus", reference.prometheus.service, reference.prometheus.port),
+    ):
+        twin = stack.reach_service(role, services[name], port, NODE_PORTS[role], "chaosgate")
+        assert twin["spec"]["ports"][0]["nodePort"] == NODE_PORTS[role]
+        selector = twin["spec"]["selector"]
+        assert any(selector.items() <= labels.items() for labels in pods), f"{name} selects no pod"

@@ -30,7 +30,7 @@ def test_every_write_locust_acknowledged_reads_back(minio_cluster_factory: Clust
     run.start()
     assert run.wait() == 0
 
-    totals = run.totals("PUT object")
+    totals = run.totals("PUT /objects")
     assert totals.requests > 20
     assert run.history(), "no per-second history rows"
 
