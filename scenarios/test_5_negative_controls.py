@@ -29,7 +29,7 @@ def test_ephemeral_storage_loses_data_and_is_caught(scenario: ScenarioRun) -> No
 
 
 @pytest.mark.variant("unsafe-app")
-@pytest.mark.scenario("negative-unsafe-app", title="Negative control: gateway acknowledges before storing")
+@pytest.mark.scenario("negative-unsafe-app", title="Negative control: the app acknowledges before storing")
 def test_unsafe_gateway_loses_acknowledged_writes_and_is_caught(scenario: ScenarioRun) -> None:
     profile, stack = scenario.profile, scenario.stack
     statefulset, down = scenario.beyond_write_quorum()

@@ -63,13 +63,21 @@ class AppContract:
 
     @classmethod
     def from_env(cls) -> AppContract:
+        # No defaults: the contract is the target's, never a guess at one app's.
         return cls(
-            write_method=os.environ.get(ENV_APP_WRITE_METHOD, "PUT"),
-            write_path=os.environ.get(ENV_APP_WRITE_PATH, "/objects/{key}"),
-            ack_status=frozenset(int(c) for c in os.environ.get(ENV_APP_ACK_STATUS, "200,201").split(",") if c),
-            digest_header=os.environ.get(ENV_APP_DIGEST_HEADER, "X-Object-Sha256"),
-            read_path=os.environ.get(ENV_APP_READ_PATH, "/objects/{key}"),
+            write_method=required(ENV_APP_WRITE_METHOD),
+            write_path=required(ENV_APP_WRITE_PATH),
+            ack_status=frozenset(int(c) for c in required(ENV_APP_ACK_STATUS).split(",") if c),
+            digest_header=os.environ.get(ENV_APP_DIGEST_HEADER, ""),
+            read_path=required(ENV_APP_READ_PATH),
         )
+
+
+def required(name: str) -> str:
+    value = os.environ.get(name, "")
+    if not value:
+        raise SystemExit(f"{name} is not set: the harness passes the target's app contract to Locust")
+    return value
 
 
 class ProcessLedger:

@@ -20,7 +20,7 @@ from minio import Minio
 from minio.error import S3Error
 
 from chaos.ledger import ACKED, FAILED, INDETERMINATE, Write
-from loadtests.locustfiles.common import LoadSettings, ProcessLedger, new_key, payload
+from loadtests.locustfiles.common import LoadSettings, ProcessLedger, new_key, payload, required
 
 SETTINGS = LoadSettings.from_env()
 LEDGER = ProcessLedger()
@@ -50,7 +50,7 @@ class S3User(User):
     def on_start(self) -> None:
         assert self.host, "--host must be the MinIO endpoint"
         self.s3 = _client(self.host)
-        self.bucket = os.environ.get("CHAOSGATE_S3_BUCKET", "chaosgate")
+        self.bucket = required("CHAOSGATE_S3_BUCKET")
         self.known: deque[tuple[str, str]] = deque(maxlen=200)
 
     @task

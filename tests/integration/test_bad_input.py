@@ -9,20 +9,35 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from deployer import runlock
 from tests.integration.plugin_env import own_cluster_name
 
 ROOT = Path(__file__).resolve().parents[2]
-ROW = re.compile(r"^\| (SLO file )?`([^`]+)` \| (.+) \|$")
+ROW = re.compile(r"^\| (SLO file |target file with )?`([^`]+)` \| (.+) \|$")
 
 
-def _rows() -> list[tuple[bool, str, str]]:
+def _rows() -> list[tuple[str, str, str]]:
     text = (ROOT / "README.md").read_text()
     section = text.split("## Bad input", 1)[1].split("\n## ", 1)[0]
-    rows = [(bool(m[1]), m[2], m[3].strip()) for m in map(ROW.match, section.splitlines()) if m]
+    rows = [((m[1] or "").strip(), m[2], m[3].strip()) for m in map(ROW.match, section.splitlines()) if m]
     assert len(rows) >= 15, "README's bad input table lost rows"
     return rows
+
+
+def _target_with(tmp_path: Path, change: str) -> Path:
+    """The reference target with one dotted key set (``minio.port: 70000``)."""
+    data = yaml.safe_load((ROOT / "targets" / "reference.yaml").read_text())
+    key, _, value = change.partition(": ")
+    *parents, last = key.split(".")
+    node = data
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = yaml.safe_load(value)
+    path = tmp_path / "target.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
 
 
 def _run(tmp_path: Path, args: list[str], env: dict[str, str], cluster: str = "") -> subprocess.CompletedProcess[str]:
@@ -39,13 +54,15 @@ def _run(tmp_path: Path, args: list[str], env: dict[str, str], cluster: str = ""
     )
 
 
-@pytest.mark.parametrize(("slo", "given", "message"), _rows(), ids=lambda v: str(v)[:40])
-def test_bad_input_exits_2_naming_the_problem_and_creates_nothing(tmp_path, slo, given, message):
+@pytest.mark.parametrize(("kind", "given", "message"), _rows(), ids=lambda v: str(v)[:40])
+def test_bad_input_exits_2_naming_the_problem_and_creates_nothing(tmp_path, kind, given, message):
     args: list[str] = []
     env: dict[str, str] = {}
-    if slo:
+    if kind == "SLO file":
         (tmp_path / "slo.yaml").write_text(given + "\n")
         args = ["--slo-file", "slo.yaml"]
+    elif kind:
+        args = ["--target", str(_target_with(tmp_path, given))]
     elif given.startswith("CHAOSGATE_"):
         key, _, value = given.partition("=")
         env[key] = value
