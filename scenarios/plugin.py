@@ -26,7 +26,7 @@ from chaos.rollback import Rollbacks
 from chaos.settings import Settings
 from chaos.slo import PROFILES, Profile, Slo, load_slo
 from chaos.timeline import Timeline
-from chaos.verdict import ScenarioResult, Verdict, exit_code, overall
+from chaos.verdict import ScenarioResult, Verdict, overall
 from deployer import runlock
 from deployer.target import DEFAULT_VARIANT, Target
 from deployer.up import Environment, create_cluster, prepare_host
@@ -34,7 +34,7 @@ from kernel import procs
 from kernel.errors import BadInputError, ChaosgateError, InfraError
 from kernel.progress import TIMINGS
 from loadtests import runner
-from scenarios import clusters
+from scenarios import closing, clusters
 from scenarios.harness import NotApplicable, ScenarioRun, Stack
 
 RESULTS_KEY = pytest.StashKey[dict[str, ScenarioResult]]()  # by test node id, in run order
@@ -147,6 +147,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             results[item.nodeid] = _new_result(item)
 
 
+@pytest.hookimpl(tryfirst=True)  # before any fixture deploys a stack for it
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """A scenario the target does not list, or whose variant it lacks, is not
     applicable: said in the report, and nothing is deployed for it."""
@@ -194,8 +195,15 @@ def settings(pytestconfig: pytest.Config) -> Settings:
 
 @pytest.fixture(scope="session")
 def run_dir(pytestconfig: pytest.Config, settings: Settings) -> Path:
-    """This run's output folder: report, timeline, Locust CSVs, logs. Never
-    shared: runs of different clusters started in the same second get -2, -3."""
+    """This run's output folder: report, timeline, Locust CSVs, logs."""
+    return _run_dir(pytestconfig, settings)
+
+
+def _run_dir(config: pytest.Config, settings: Settings) -> Path:
+    """Made once per run, never shared: runs of different clusters started in
+    the same second get -2, -3."""
+    if RUN_DIR_KEY in config.stash:
+        return config.stash[RUN_DIR_KEY]
     settings.report_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for n in range(1, 100):
@@ -204,7 +212,7 @@ def run_dir(pytestconfig: pytest.Config, settings: Settings) -> Path:
             folder.mkdir()
         except FileExistsError:
             continue
-        pytestconfig.stash[RUN_DIR_KEY] = folder
+        config.stash[RUN_DIR_KEY] = folder
         return folder
     raise InfraError(f"no free run folder name for {stamp} in {settings.report_dir}")
 
@@ -431,23 +439,29 @@ def _finish(session: pytest.Session, exitstatus: int) -> None:
     for result in results:
         result.never_ran(why)
     problems = config.stash.get(PROBLEMS_KEY, [])
+    if results and RUN_DIR_KEY not in config.stash:
+        # Nothing made the folder (every row skipped as not applicable, say):
+        # the verdict still gets its report.
+        _run_dir(config, _settings(config))
     if RUN_DIR_KEY in config.stash:
         # After every cleanup, whichever way the run ended (a cluster whose
         # creation was interrupted never reached its fixture's teardown).
         _leak_audit(config, config.stash[RUN_DIR_KEY])
     if results and RUN_DIR_KEY in config.stash:
-        results.append(_cleanup_result(config.stash[RUN_DIR_KEY], problems, stopped, started))
+        if all(r.verdict is Verdict.NOT_APPLICABLE for r in results):
+            problems = [*problems, "nothing in this run applied to the target: there is no verdict to give"]
+        results.append(closing.cleanup_result(config.stash[RUN_DIR_KEY], problems, stopped, started))
         try:
             _report(config, results, stopped, started)
         except Exception as exc:  # noqa: BLE001 (a report that cannot be written must not hide the verdict)
             print(f"chaosgate: could not write the report: {type(exc).__name__}: {exc}")
             print(f"chaosgate verdict: {overall(results).value.upper()} (report missing: not a pass)")
-            session.exitstatus = max(2, run_exit_code(results, exitstatus, True))
+            session.exitstatus = max(2, closing.run_exit_code(results, exitstatus, True))
             return
     elif problems:
         config.stash[INFRA_KEY] = True
     if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.INTERRUPTED):
-        session.exitstatus = run_exit_code(results, exitstatus, config.stash.get(INFRA_KEY, False))
+        session.exitstatus = closing.run_exit_code(results, exitstatus, config.stash.get(INFRA_KEY, False))
 
 
 def _leak_audit(config: pytest.Config, run_dir: Path) -> None:
@@ -459,35 +473,6 @@ def _leak_audit(config: pytest.Config, run_dir: Path) -> None:
         config.stash[PROBLEMS_KEY].append(f"leak audit could not run: {exc}")
         return
     (run_dir / "leak-audit.json").write_text(json.dumps(audit, indent=2) + "\n")
-
-
-def _cleanup_result(run_dir: Path, problems: list[str], stopped: int, started: list[str]) -> ScenarioResult:
-    """The run's own cleanup as a row of the report: a leak or a failed cleanup
-    makes the run inconclusive (exit 2), never a pass."""
-    result = ScenarioResult("run-cleanup", "Cleanup and leak audit after the run")
-    result.start()
-    for problem in problems:
-        result.inconclusive(problem)
-    if stopped or started:
-        result.inconclusive(f"left running at the end: {stopped} Locust run(s), stopped nodes {started} (now reverted)")
-    audit_file = run_dir / "leak-audit.json"
-    if audit_file.exists():
-        audit = json.loads(audit_file.read_text())
-        if audit.get("clean"):
-            result.checks.append("leak audit clean: " + ", ".join(f"{k}={v}" for k, v in audit.items()))
-        else:
-            result.inconclusive(f"leak audit found leftovers: {audit}")
-    result.finish()
-    return result
-
-
-def run_exit_code(results: list[ScenarioResult], exitstatus: int, infra_failed: bool) -> int:
-    """0 all pass, 1 the stack failed, 2 inconclusive: from the verdicts, and
-    from pytest's outcome for checks outside the scenarios (smoke)."""
-    code = exit_code(overall(results)) if results else 0
-    if code == 0 and exitstatus != pytest.ExitCode.OK:
-        code = 2 if infra_failed or exitstatus != pytest.ExitCode.TESTS_FAILED else 1
-    return code
 
 
 def _report(config: pytest.Config, results: list[ScenarioResult], stopped: int, started: list[str]) -> None:

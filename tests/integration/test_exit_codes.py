@@ -75,3 +75,50 @@ def test_two_runs_started_in_the_same_second_get_folders_of_their_own(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert all((tmp_path / "runs" / s / "summary.json").read_text() == "{}" for s in stamps), "a folder was reused"
     assert list(tmp_path.glob("runs/*-2/summary.json")), "the run wrote no folder of its own"
+
+
+NOT_LISTED = """
+import pytest
+
+@pytest.mark.scenario("pod-kill", title="listed")
+def test_listed(scenario_result):
+    pass
+
+@pytest.mark.scenario("full-outage", title="not listed by the target")
+def test_not_listed(scenario_result):
+    raise AssertionError("a scenario the target leaves out must never run")
+
+@pytest.mark.variant("no-such-variant")
+@pytest.mark.scenario("pod-kill-2", title="needs a variant the target lacks")
+def test_needs_variant(scenario_result):
+    raise AssertionError("a scenario whose variant is missing must never run")
+"""
+
+
+@pytest.mark.parametrize(("listed", "code"), [(["pod-kill", "pod-kill-2"], 0), (["pod-kill-2"], 2)])
+def test_scenarios_that_do_not_fit_the_target_are_not_applicable(tmp_path, listed, code):
+    """Not applicable rows say why, never run, and count for neither verdict;
+    a run where nothing applied is inconclusive, never a pass."""
+    import yaml  # noqa: PLC0415
+
+    from tests.integration.plugin_env import ROOT  # noqa: PLC0415
+
+    data = yaml.safe_load((ROOT / "targets" / "reference.yaml").read_text())
+    data["scenarios"] = listed
+    (ROOT / "targets" / f".test-{tmp_path.name}.yaml").write_text(yaml.safe_dump(data))
+    try:
+        (tmp_path / "test_fit.py").write_text(NOT_LISTED)
+        done = run_plugin(tmp_path, ["--target", str(ROOT / "targets" / f".test-{tmp_path.name}.yaml")])
+    finally:
+        (ROOT / "targets" / f".test-{tmp_path.name}.yaml").unlink()
+    assert done.returncode == code, done.stdout + done.stderr
+    summary = json.loads(next((tmp_path / "runs").glob("*/summary.json")).read_text())
+    rows = {s["name"]: s for s in summary["scenarios"]}
+    assert rows["full-outage"]["verdict"] == "not-applicable"
+    assert "does not list it" in rows["full-outage"]["reasons"][0]
+    assert rows["pod-kill-2"]["verdict"] == "not-applicable"
+    assert "has no variant 'no-such-variant'" in rows["pod-kill-2"]["reasons"][0]
+    if code == 0:
+        assert rows["pod-kill"]["verdict"] == "pass"
+    else:
+        assert rows["pod-kill"]["verdict"] == "not-applicable"

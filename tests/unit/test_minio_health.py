@@ -169,3 +169,21 @@ def test_topology_refuses_a_garbled_layout() -> None:
 def test_read_tolerance_follows_parity_and_drive_spread(servers, pools, drives_per_set, parity, tolerance) -> None:
     shape = Topology(servers, servers, pools, drives_per_set, parity)
     assert shape.read_tolerance() == tolerance
+
+
+@pytest.mark.parametrize(
+    ("shape", "reads", "writes"),
+    [
+        # servers, drives, pools, drives per set, parity
+        ((4, 4, 1, 4, 2), 2, 1),  # the reference stack: write quorum 3 of 4
+        ((4, 8, 1, 8, 4), 2, 1),  # 4 x 2 drives at EC:4: a server holds 2 drives of the set
+        ((6, 6, 1, 6, 3), 3, 2),  # parity half the set: quorum is data + 1
+        ((16, 16, 1, 16, 4), 4, 4),  # EC:4 of 16: quorum is the 12 data drives
+        ((8, 8, 2, 4, 2), 2, 1),  # two pools of 4: tolerance per set
+        ((0, 0, 0, 0, 0), 0, 0),  # nothing known: no tolerance claimed
+    ],
+)
+def test_read_and_write_tolerance_follow_the_erasure_layout(shape, reads, writes) -> None:
+    topology = Topology(*shape)
+    assert topology.read_tolerance() == reads
+    assert topology.write_tolerance() == writes

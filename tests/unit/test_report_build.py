@@ -107,3 +107,27 @@ def test_a_result_is_never_pass_unless_it_finished_with_every_check_decided():
     skipped = ScenarioResult("s")
     skipped.never_ran("the run stopped before it")
     assert (skipped.verdict, skipped.reasons) == (Verdict.INCONCLUSIVE, ["not run: the run stopped before it"])
+
+
+def test_not_applicable_rows_count_for_neither_verdict() -> None:
+    from chaos.verdict import ScenarioResult, Verdict, overall, overall_of  # noqa: PLC0415
+
+    skipped = ScenarioResult("pod-kill")
+    skipped.not_applicable("target has one server")
+    skipped.finish()  # a finished body never turns it into a pass
+    assert skipped.verdict is Verdict.NOT_APPLICABLE
+    passed = ScenarioResult("full-outage")
+    passed.start()
+    passed.finish()
+    assert overall([skipped, passed]) is Verdict.PASS
+    assert overall([skipped]) is Verdict.INCONCLUSIVE
+    assert overall_of(["not-applicable", "fail"]) is Verdict.FAIL
+
+
+def test_junit_reports_not_applicable_as_skipped(tmp_path) -> None:
+    from reports import junit  # noqa: PLC0415
+
+    rows = [{"name": "pod-kill", "verdict": "not-applicable", "reasons": ["not applicable: one server"]}]
+    text = junit.write(tmp_path / "junit.xml", rows).read_text()
+    assert '<skipped message="not applicable: one server"' in text
+    assert 'skipped="1"' in text

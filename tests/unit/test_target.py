@@ -181,3 +181,13 @@ def test_the_name_check_finds_a_hard_coded_name(tmp_path: Path) -> None:
         assert any(hit.endswith("'chaosgate'") for hit in hits)
     finally:
         planted.unlink()
+
+
+def test_a_reach_service_needs_a_selector_and_the_named_port() -> None:
+    service = {"metadata": {"name": "s3"}, "spec": {"selector": {"app": "minio"}, "ports": [{"port": 9000}]}}
+    twin = stack.reach_service("minio", service, 9000, 30900, "ns")
+    assert twin["spec"]["ports"][0]["targetPort"] == 9000 and twin["spec"]["selector"] == {"app": "minio"}
+    with pytest.raises(BadInputError, match="has no port 9443"):
+        stack.reach_service("minio", service, 9443, 30900, "ns")
+    with pytest.raises(BadInputError, match="has no pod selector"):
+        stack.reach_service("minio", {"metadata": {"name": "ext"}, "spec": {"ports": [{"port": 9000}]}}, 9000, 1, "ns")
