@@ -13,6 +13,7 @@ target on a kind cluster is reachable on loopback whatever its Service types.
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -108,11 +109,12 @@ def render_manifests(target: Target, variant: str = DEFAULT_VARIANT) -> tuple[st
 
 
 def values_texts(target: Target, variant: str) -> dict[str, str]:
-    """The values files a deploy of ``variant`` uses, by path, as written."""
+    """The values files a deploy of ``variant`` uses, as written, by their
+    path relative to the target file (how its author wrote them)."""
     overlay = overlay_for(target, variant)
     files = [f for r in _releases(target) for f in r.values]
     files += list(overlay.values) if overlay else []
-    return {str(f): f.read_text() for f in files}
+    return {os.path.relpath(f, target.file.parent): f.read_text() for f in files}
 
 
 def uninstall(kubectl: Kubectl, helm: Helm, target: Target, *, timeout: float = 300) -> None:
