@@ -8,7 +8,8 @@ hides the moment a fault took effect. Every client here answers once, fast.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -17,6 +18,7 @@ from minio import Minio, MinioAdmin
 from minio.credentials.providers import StaticProvider
 from minio.error import S3Error, ServerError
 from urllib3 import PoolManager
+from urllib3.exceptions import ProtocolError
 from urllib3.util import Retry, Timeout
 
 from chaos.ledger import StoreRefused
@@ -91,12 +93,18 @@ def admin_client(url: str, credentials: KeyPair, *, http: PoolManager | None = N
     )
 
 
-def object_reader(client: Minio, bucket: str) -> Callable[[str], bytes | None]:
-    """A read-back function for the write ledger: the object's bytes, None when
-    the store says it does not exist, StoreRefused when it answers with another
-    error; connection trouble propagates as it is (the harness could not ask)."""
+CHUNK = 64 * 1024
+"""Bytes read and hashed at a time: a reader holds one chunk, never an object."""
 
-    def read(key: str) -> bytes | None:
+
+def object_reader(client: Minio, bucket: str) -> Callable[[str], tuple[str, int] | None]:
+    """A read-back function for the write ledger: the object's (sha256 hex, size),
+    hashed while it streams in CHUNK-sized pieces; None when the store says it
+    does not exist; StoreRefused when it answers with another error or breaks
+    off the body it started to send; connection trouble before an answer and
+    our own timeouts propagate as they are (the harness could not ask)."""
+
+    def read(key: str) -> tuple[str, int] | None:
         try:
             response = client.get_object(bucket, key)
         except S3Error as exc:
@@ -105,10 +113,62 @@ def object_reader(client: Minio, bucket: str) -> Callable[[str], bytes | None]:
             raise StoreRefused(f"{exc.code}: {exc.message}") from exc
         except ServerError as exc:  # a 5xx without an S3 error body
             raise StoreRefused(f"HTTP {exc.status_code}: {str(exc)[:200]}") from exc
+        digest = hashlib.sha256()
+        size = 0
         try:
-            return bytes(response.read())
+            for chunk in response.stream(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+        except ProtocolError as exc:
+            # The store answered 200 and then could not deliver the object (MinIO
+            # aborts the body when it cannot reconstruct the data mid-stream).
+            raise StoreRefused(f"the store broke off the object after {size} bytes: {exc}"[:300]) from exc
         finally:
             response.close()
             response.release_conn()
+        return digest.hexdigest(), size
 
     return read
+
+
+def lister(client: Minio, bucket: str) -> Callable[[str], Iterator[str]]:
+    """A listing function for the write ledger: the object names under a prefix
+    (recursive, streamed page by page); StoreRefused when the store answers
+    with an error."""
+
+    def names(prefix: str) -> Iterator[str]:
+        try:
+            for obj in client.list_objects(bucket, prefix=prefix, recursive=True):
+                yield str(obj.object_name)
+        except S3Error as exc:
+            raise StoreRefused(f"{exc.code}: {exc.message}") from exc
+        except ServerError as exc:
+            raise StoreRefused(f"HTTP {exc.status_code}: {str(exc)[:200]}") from exc
+
+    return names
+
+
+def abort_incomplete_uploads(client: Minio, bucket: str, prefix: str) -> int:
+    """Abort every multipart upload under ``prefix`` that was never completed
+    (a client interrupted by a fault leaves its parts behind); returns how many.
+
+    MinIO lists uploads for the whole bucket (empty prefix) or for one exact
+    object name, never for a shorter prefix, so the bucket's uploads are listed
+    page by page and filtered here. minio-py has no public call for these: its
+    ListMultipartUploads and AbortMultipartUpload wrappers are used."""
+    found: list[tuple[str, str]] = []
+    marker: str | None = None
+    while True:
+        page = client._list_multipart_uploads(bucket, key_marker=marker, max_uploads=1000)
+        found += [
+            (u.object_name, u.upload_id) for u in page.uploads if u.upload_id and u.object_name.startswith(prefix)
+        ]
+        # The key marker must move on: a page that repeats it ends the walk
+        # (minio-py drops the upload-id marker, so one key's uploads past a
+        # page boundary would otherwise come back forever).
+        if not page.is_truncated or not page.next_key_marker or page.next_key_marker == marker:
+            break
+        marker = page.next_key_marker
+    for name, upload_id in dict.fromkeys(found):
+        client._abort_multipart_upload(bucket, name, upload_id)
+    return len(dict.fromkeys(found))

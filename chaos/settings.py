@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from chaos import slo
 from deployer import target as target_mod
 from deployer.target import Target
 from deployer.up import UpOptions
@@ -131,8 +132,12 @@ class Settings:
         )
 
     def effective(self) -> dict[str, str]:
-        """The settings as strings, for the report."""
-        return {f.name: _show(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        """The settings as strings, for the report, with what the profile sets
+        (users, durations, the load's size mix, overwrites, deletes, byte budget)."""
+        shown = {f.name: _show(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        profile = slo.PROFILES[self.profile].to_dict()
+        shown.update({f"profile.{key}": _show(value) for key, value in profile.items() if key != "name"})
+        return shown
 
 
 def _one_of(name: str, value: str, allowed: tuple[str, ...]) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from chaos.sizemix import SizeMix
 from kernel.errors import BadInputError
 
 
@@ -107,16 +108,83 @@ class Profile:
     hpa_load_s: int
     outage_s: int
     """Seconds that servers stay down in the beyond-quorum scenarios."""
+    size_mix: str = "small=4KiB:1"
+    """Object sizes the load writes, ``class=size[-max]:weight`` (chaos.sizemix):
+    small objects MinIO keeps inline in xl.meta (<= 128 KiB), medium ones it
+    stores as erasure-coded part files (one PUT), large ones sent as multipart
+    uploads in 5 MiB parts (through S3 directly, also when the target has an
+    app). Weights are relative; bytes_per_s may turn a medium or large draw
+    into a small one (the ledger records what was written)."""
+    overwrite_ratio: float = 0.0
+    """Share of writes (0-1) that replace a key acknowledged before, drawn from
+    a few recent keys shared by all users, so concurrent writers to one key
+    happen too. The last acknowledged content must read back."""
+    delete_ratio: float = 0.0
+    """Share of writes (0-1) that delete a key acknowledged before. A deleted
+    key must stay deleted, in GETs and in listings."""
+    bytes_per_s: int = 0
+    """Bytes per second that medium and large objects may send per Locust
+    process (0: no cap), split over those classes by the bytes their weights
+    ask for. Bounds a run's volume whatever the request rate: a run of T
+    seconds with W writes sends at most W x small size + bytes_per_s x T plus
+    one object of each larger class (chaos.sizemix.SizeMix.bound_bytes)."""
+
+    def __post_init__(self) -> None:
+        SizeMix.parse(self.size_mix, f"profile {self.name} size_mix")
+        for name in ("overwrite_ratio", "delete_ratio"):
+            value = getattr(self, name)
+            if not 0 <= value < 1:
+                raise BadInputError(f"profile {self.name}: {name} must be a share in [0, 1), got {value!r}")
+        if self.overwrite_ratio + self.delete_ratio >= 1:
+            raise BadInputError(f"profile {self.name}: overwrite_ratio + delete_ratio must leave room for new keys")
+        if self.bytes_per_s < 0:
+            raise BadInputError(f"profile {self.name}: bytes_per_s must be >= 0 (0: no cap)")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def load_env(self) -> dict[str, str]:
+        """The load's shape as the locustfiles read it (loadtests.locustfiles.common)."""
+        return {
+            "CHAOSGATE_SIZE_MIX": SizeMix.parse(self.size_mix).text(),
+            "CHAOSGATE_OVERWRITE_RATIO": str(self.overwrite_ratio),
+            "CHAOSGATE_DELETE_RATIO": str(self.delete_ratio),
+            "CHAOSGATE_BYTES_PER_S": str(self.bytes_per_s),
+        }
 
+
+# Volume on the reference stack (4 drives of 1 GiB at EC:2, ~2 GiB usable): at
+# the ~40 writes/s measured with the quick profile on a 2-core machine, quick's
+# four fault scenarios (hpa-under-load, pod-kill, beyond-write-quorum,
+# full-outage) send at most ~0.4 GiB (tests/unit/test_slo.py computes it);
+# standard's, at twice that rate, ~1 GiB, half of it small objects.
 PROFILES = {
     "quick": Profile(
-        "quick", users=8, spawn_rate=4, steady_s=15, fault_load_s=120, hpa_users=40, hpa_load_s=90, outage_s=30
+        "quick",
+        users=8,
+        spawn_rate=4,
+        steady_s=15,
+        fault_load_s=120,
+        hpa_users=40,
+        hpa_load_s=90,
+        outage_s=30,
+        size_mix="small=4KiB:83,medium=1MiB:15,large=16MiB:2",
+        overwrite_ratio=0.1,
+        delete_ratio=0.05,
+        bytes_per_s=512 * 1024,
     ),
     "standard": Profile(
-        "standard", users=16, spawn_rate=4, steady_s=30, fault_load_s=240, hpa_users=60, hpa_load_s=360, outage_s=60
+        "standard",
+        users=16,
+        spawn_rate=4,
+        steady_s=30,
+        fault_load_s=240,
+        hpa_users=60,
+        hpa_load_s=360,
+        outage_s=60,
+        size_mix="small=4KiB:70,medium=1MiB-2MiB:27,large=16MiB-64MiB:3",
+        overwrite_ratio=0.15,
+        delete_ratio=0.05,
+        bytes_per_s=384 * 1024,
     ),
 }

@@ -55,6 +55,8 @@ class ScenarioResult:
     # Timeline seconds of the scenario's start and end.
     t_start: float = 0.0
     t_end: float = 0.0
+    # Static findings (the preflight row): check, severity, object, field, why, fix.
+    findings: list[dict[str, str]] = field(default_factory=list)
     # Passing checks, so a reader sees what was verified, not only what failed.
     checks: list[str] = field(default_factory=list)
     # True once any check could not decide; finish() then cannot turn it into a pass.

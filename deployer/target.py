@@ -93,6 +93,7 @@ class AppSpec:
     stored_as: str
     selector: str = ""
     deployment: str = ""
+    delete_path: str = ""  # empty: the app does not delete; deletes go to S3
 
     def object_name(self, key: str) -> str:
         """The object name in MinIO's bucket under which the app stores ``key``."""
@@ -226,6 +227,7 @@ def _app(app: Mapping[str, Any]) -> AppSpec:
         digest_header=write.get("digestHeader", ""),
         read_path=read["path"],
         stored_as=app.get("storedAs", "{key}"),
+        delete_path=app.get("delete", {}).get("path", ""),
     )
 
 

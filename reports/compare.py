@@ -36,6 +36,7 @@ from typing import Any
 from chaos.verdict import Verdict, exit_code
 from reports.summary import (
     BADGES,
+    NEWER_STATES,
     RATIO,
     Measurement,
     Run,
@@ -174,7 +175,8 @@ def _loss_words(scenario: dict[str, Any]) -> str:
     if not isinstance(ledger, dict):
         return "no ledger"
     c = ledger_counts(ledger)
-    return f"{c['lost']:,} lost, {c['corrupted']:,} corrupted, {c['stale']:,} stale of {c['acknowledged']:,}"
+    newer = "".join(f", {c[s]:,} {s.replace('_', ' ')}" for s in NEWER_STATES if c[s])
+    return f"{c['lost']:,} lost, {c['corrupted']:,} corrupted, {c['stale']:,} stale{newer} of {c['acknowledged']:,}"
 
 
 def compare(baseline: Run, run: Run, tol: Tolerance | None = None) -> Comparison:

@@ -6,7 +6,17 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from reports.summary import LEDGER_STATES, Measurement, amount, measurements, proof_rows
+from reports.summary import (
+    CLASS_COLUMNS,
+    Measurement,
+    amount,
+    ledger_class_rows,
+    ledger_notes,
+    ledger_states,
+    measurements,
+    proof_rows,
+    words,
+)
 
 STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;
@@ -69,9 +79,25 @@ def _ledger_rows(ledger: Mapping[str, Any]) -> list[list[str]]:
             _fmt(ledger.get("acknowledged")),
             _fmt(ledger.get("failed")),
             _fmt(ledger.get("indeterminate")),
-            *(_fmt(counts.get(state)) for state in LEDGER_STATES),
+            *(_fmt(counts.get(state)) for state in ledger_states(ledger)),
         ]
     ]
+
+
+def _ledger_classes(ledger: Mapping[str, Any]) -> str:
+    """Per size class, then the notes (deletes, multipart, listing, cleanup, load)."""
+    out = []
+    rows = ledger_class_rows(ledger)
+    if rows:
+        out.append(
+            '<p class="muted">Per size class: attempted and acknowledged count operations (writes and deletes); '
+            "the read-back columns count keys, each in the class of its last acknowledged operation.</p>"
+            + table([[escape(c) for c in row] for row in rows], ("size class", *(words(c) for c in CLASS_COLUMNS)))
+        )
+    notes = ledger_notes(ledger)
+    if notes:
+        out.append('<ul class="reasons">' + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul>")
+    return "".join(out)
 
 
 def _scenario(result: Mapping[str, Any], charts: Sequence[str]) -> str:
@@ -100,9 +126,10 @@ def _scenario(result: Mapping[str, Any], charts: Sequence[str]) -> str:
                     "acked",
                     "failed",
                     "indeterminate",
-                    *LEDGER_STATES,
+                    *(words(state) for state in ledger_states(result["ledger"])),
                 ),
             )
+            + _ledger_classes(result["ledger"])
         )
         problems = result["ledger"].get("problems") or []
         if problems:
@@ -113,6 +140,12 @@ def _scenario(result: Mapping[str, Any], charts: Sequence[str]) -> str:
     if proofs:
         rows = [[escape(cell) for cell in row] for row in proofs]
         parts.append("<h3>Fault proofs</h3>" + table(rows, ("fault", "targets", "proven in", "evidence")))
+    findings = result.get("findings") or []
+    if findings:
+        rows = [
+            [escape(f.get(k, "")) for k in ("check", "severity", "object", "field", "why", "fix")] for f in findings
+        ]
+        parts.append("<h3>Findings</h3>" + table(rows, ("check", "severity", "object", "field", "why", "fix")))
     return "\n".join(parts)
 
 

@@ -247,8 +247,18 @@ def measurements(scenario: Mapping[str, Any]) -> list[Measurement]:
 # -- ledger and proofs ---------------------------------------------------------
 
 # The read-back classes of chaos.ledger.Verdict, in report order (a test ties them).
-LEDGER_STATES = ("stable", "lost", "corrupted", "stale", "refused", "unreadable")
-DAMAGE = ("lost", "corrupted", "stale")  # acknowledged and not intact: data loss
+LEDGER_STATES = ("stable", "lost", "corrupted", "stale", "resurrected", "missing_from_listing", "refused", "unreadable")
+# Read-back classes older ledgers did not have: shown only when a ledger counts them.
+NEWER_STATES = ("resurrected", "missing_from_listing")
+# Acknowledged and not as the operations left it: data loss.
+DAMAGE = ("lost", "corrupted", "stale", "resurrected", "missing_from_listing")
+# The ledger's size classes (chaos.ledger.SIZE_CLASSES) and the columns shown per class.
+SIZE_CLASSES = ("small", "medium", "large")
+CLASS_COLUMNS = ("attempted", "acknowledged", *LEDGER_STATES)
+
+
+def words(state: str) -> str:
+    return state.replace("_", " ")
 
 
 def ledger_counts(ledger: Mapping[str, Any]) -> dict[str, int]:
@@ -262,8 +272,16 @@ def ledger_counts(ledger: Mapping[str, Any]) -> dict[str, int]:
     return out
 
 
+def ledger_states(ledger: Mapping[str, Any]) -> tuple[str, ...]:
+    """The read-back classes this ledger knows (an older one lacks the newer)."""
+    counts = ledger.get("counts")
+    counts = counts if isinstance(counts, Mapping) else {}
+    return tuple(s for s in LEDGER_STATES if s not in NEWER_STATES or s in counts)
+
+
 def damaged(scenario: Mapping[str, Any]) -> int:
-    """Acknowledged writes that did not read back intact (lost, corrupted, stale)."""
+    """Acknowledged keys not as their operations left them (lost, corrupted,
+    stale, resurrected, missing from the listing)."""
     ledger = scenario.get("ledger")
     if not isinstance(ledger, Mapping):
         return 0
@@ -276,8 +294,72 @@ def ledger_line(ledger: Mapping[str, Any]) -> str:
     return (
         f"{c['acknowledged']:,} of {c['attempted']:,} writes acknowledged "
         f"({c['failed']:,} failed, {c['indeterminate']:,} indeterminate); read back: "
-        + ", ".join(f"{c[s]:,} {s}" for s in LEDGER_STATES)
+        + ", ".join(f"{c[s]:,} {words(s)}" for s in ledger_states(ledger))
     )
+
+
+def ledger_class_rows(ledger: Mapping[str, Any]) -> list[list[str]]:
+    """Per size class that saw operations: the CLASS_COLUMNS counts. Operations
+    (attempted, acknowledged) count writes and deletes; the read-back columns
+    count keys, each in the class of its last acknowledged operation."""
+    classes = ledger.get("classes")
+    if not isinstance(classes, Mapping):
+        return []
+    rows = []
+    for name in SIZE_CLASSES:
+        row = classes.get(name)
+        if isinstance(row, Mapping) and _number(row.get("attempted")):
+            rows.append([name, *(f"{int(_number(row.get(c)) or 0):,}" for c in CLASS_COLUMNS)])
+    return rows
+
+
+def ledger_notes(ledger: Mapping[str, Any]) -> list[str]:
+    """Deletes, overwrites, multipart uploads, the listing, the cleanup, the
+    read-back's own cost and the load's shape: one line each, where known."""
+    notes = []
+
+    def tally(key: str) -> Mapping[str, Any]:
+        value = ledger.get(key)
+        return value if isinstance(value, Mapping) else {}
+
+    for key in ("deletes", "overwrites"):
+        ops = tally(key)
+        if ops:
+            concurrent = ops.get("concurrent_keys")
+            notes.append(
+                f"{key}: {ops.get('attempted', 0):,} attempted, {ops.get('acknowledged', 0):,} acknowledged"
+                + (f"; {concurrent:,} keys had acknowledged writers in flight at once" if concurrent else "")
+            )
+    mp = tally("multipart")
+    if mp:
+        notes.append(
+            f"multipart uploads: {mp.get('attempted', 0):,} attempted, {mp.get('acknowledged', 0):,} acknowledged; "
+            f"unacknowledged ones after recovery: {mp.get('unacknowledged_complete', 0):,} complete, "
+            f"{mp.get('unacknowledged_absent', 0):,} absent"
+        )
+    if ledger.get("aborted_uploads") is not None:
+        notes.append(f"incomplete multipart uploads aborted at the end: {ledger['aborted_uploads']:,}")
+    listing = tally("listing")
+    if listing:
+        notes.append(
+            f"listing of {listing.get('prefix', '')!r}: "
+            + (
+                str(listing["error"])
+                if listing.get("error")
+                else f"{listing.get('listed', 0):,} keys listed, {listing.get('expected', 0):,} expected, "
+                f"{listing.get('not_in_ledger', 0):,} not in the ledger"
+            )
+        )
+    readback = tally("readback")
+    if readback:
+        notes.append(
+            f"read-back: {readback.get('keys', 0):,} keys, {float(readback.get('bytes', 0)) / 2**20:,.1f} MiB "
+            f"in {readback.get('seconds', 0)} s with {readback.get('readers', 0)} readers"
+        )
+    load = tally("load")
+    if load:
+        notes.append("load: " + ", ".join(f"{words(k)} {v}" for k, v in load.items()))
+    return notes
 
 
 def _short(value: object) -> str:
@@ -378,6 +460,10 @@ def markdown(run: Run, report_url: str) -> str:
             out += md_table(head, (_measure_row(m, badges=True) for m in found))
         if isinstance(s.get("ledger"), Mapping):
             out += [f"**Write ledger:** {_md(ledger_line(s['ledger']))}", ""]
+            classes = ledger_class_rows(s["ledger"])
+            if classes:
+                out += md_table(("size class", *(words(c) for c in CLASS_COLUMNS)), classes)
+            out += [f"- {_md(n)}" for n in ledger_notes(s["ledger"])] + ([""] if ledger_notes(s["ledger"]) else [])
         proofs = proof_rows(s.get("proofs"))
         if proofs:
             out += ["**Fault proofs**", "", *md_table(("fault", "targets", "proven in", "evidence"), proofs)]
@@ -406,6 +492,10 @@ def text(run: Run, report_url: str) -> str:
             out += columns([head, *(_measure_row(m, badges=False) for m in found)])
         if isinstance(s.get("ledger"), Mapping):
             out.append(f"  write ledger: {ledger_line(s['ledger'])}")
+            classes = ledger_class_rows(s["ledger"])
+            if classes:
+                out += columns([["size class", *(words(c) for c in CLASS_COLUMNS)], *classes], indent="    ")
+            out += [f"    {n}" for n in ledger_notes(s["ledger"])]
         proofs = proof_rows(s.get("proofs"))
         if proofs:
             out.append("  fault proofs:")

@@ -114,12 +114,13 @@ def preflight(target: Target, result: ScenarioResult, run_dir: Path) -> None:
     findings = preflight_rules.check(
         preflight_rules.parse_manifests(text), minio_selector=target.minio.selector, values_texts=values
     )
-    (run_dir / "preflight.json").write_text(json.dumps([f.to_dict() for f in findings], indent=2) + "\n")
+    result.findings = [f.to_dict() for f in findings]
+    (run_dir / "preflight.json").write_text(json.dumps(result.findings, indent=2) + "\n")
+    # Short reasons for the verdict table; why and fix are in the findings table.
     errors = [f for f in findings if f.severity == "error"]
     for finding in errors:
-        result.fail(finding.text())
-    warnings = [f.text() for f in findings if f.severity != "error"]
-    result.checks += [f"warning: {w}" for w in warnings]
+        result.fail(f"[{finding.check}] {finding.object} {finding.field}")
+    result.checks += [f"warning: [{f.check}] {f.object} {f.field}" for f in findings if f.severity != "error"]
     if not errors:
         result.checks.append(f"no finding that loses data or availability in {target.name}'s manifests")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from chaos import faults, ledger
-from chaos.clients import Credentials, http_pool, object_reader, s3_client
+from chaos.clients import Credentials, abort_incomplete_uploads, http_pool, lister, object_reader, s3_client
 from chaos.kube import Kube
 from chaos.minio_health import ProbeError, Topology, admin_info, observe_rejoined
 from chaos.observe import Sampler
@@ -127,20 +127,24 @@ class ScenarioRun:
         env = {
             "CHAOSGATE_LEDGER_DIR": str(self.ledger_dir),
             "CHAOSGATE_RUN_ID": self.result.name,
+            # The load's shape (size mix, overwrites, deletes, byte budget), and
+            # S3 for both locustfiles: the app's large objects and deletes go there.
+            **self.profile.load_env(),
+            "CHAOSGATE_S3_ACCESS_KEY": self.stack.credentials.access_key,
+            "CHAOSGATE_S3_SECRET_KEY": self.stack.credentials.secret_key,
+            "CHAOSGATE_S3_BUCKET": self.stack.bucket,
         }
         if app is not None:
+            if app.delete_path:
+                env["CHAOSGATE_APP_DELETE_PATH"] = app.delete_path
             env.update(
                 CHAOSGATE_APP_WRITE_METHOD=app.write_method,
                 CHAOSGATE_APP_WRITE_PATH=app.write_path,
                 CHAOSGATE_APP_ACK_STATUS=",".join(map(str, app.ack_status)),
                 CHAOSGATE_APP_DIGEST_HEADER=app.digest_header,
                 CHAOSGATE_APP_READ_PATH=app.read_path,
-            )
-        else:
-            env.update(
-                CHAOSGATE_S3_ACCESS_KEY=self.stack.credentials.access_key,
-                CHAOSGATE_S3_SECRET_KEY=self.stack.credentials.secret_key,
-                CHAOSGATE_S3_BUCKET=self.stack.bucket,
+                CHAOSGATE_APP_STORED_AS=app.stored_as,
+                CHAOSGATE_S3_ENDPOINT=self.stack.minio_url,
             )
         plan = LoadPlan(users=users, spawn_rate=self.profile.spawn_rate, run_seconds=seconds)
         self.locust = LocustRun(locustfile, host, plan, self.dir, env)
@@ -215,21 +219,30 @@ class ScenarioRun:
         with self.timeline.span(f"fault.{name}", **data):
             yield
 
-    def beyond_write_quorum(self) -> tuple[str, int]:
-        """The first pool's StatefulSet and how many of its servers to stop so
-        that writes lose quorum: one more than the layout's write tolerance.
-        Not applicable when that pool cannot lose that many and keep a server."""
+    def beyond_write_quorum(self) -> tuple[list[str], int]:
+        """The StatefulSets of every pool and how many servers of each to stop
+        so that no pool keeps write quorum: one more than the layout's write
+        tolerance. Every pool, because MinIO places new objects in any pool
+        that can take them: one pool down to no quorum leaves the cluster
+        writable. Not applicable when the StatefulSets are not one per pool,
+        or a pool cannot lose that many and keep a server."""
         shape = self.stack.topology
         down = shape.write_tolerance() + 1
-        statefulset = self.stack.statefulsets[0]
-        sts = self.stack.kube.apps.read_namespaced_stateful_set(statefulset, self.stack.namespace)
-        replicas = int(sts.spec.replicas or 0)
-        if down >= replicas:
+        names = list(self.stack.statefulsets)
+        if len(names) != shape.pools:
             raise NotApplicable(
-                f"write quorum is lost only with {down} servers down ({shape}); "
-                f"StatefulSet {statefulset} has {replicas}, and this scenario keeps at least one"
+                f"the target names {len(names)} StatefulSet(s) for {shape.pools} pool(s) ({shape}); "
+                "this scenario stops servers pool by pool and needs one StatefulSet per pool"
             )
-        return statefulset, down
+        for name in names:
+            sts = self.stack.kube.apps.read_namespaced_stateful_set(name, self.stack.namespace)
+            replicas = int(sts.spec.replicas or 0)
+            if down >= replicas:
+                raise NotApplicable(
+                    f"write quorum is lost only with {down} servers down ({shape}); "
+                    f"StatefulSet {name} has {replicas}, and this scenario keeps at least one"
+                )
+        return names, down
 
     def record_proof(self, proof: faults.Proof) -> faults.Proof:
         self.result.proofs.append(proof.to_dict())
@@ -425,21 +438,41 @@ class ScenarioRun:
     # -- the write ledger ------------------------------------------------
 
     def check_ledger(self, *, expect_loss: bool = False) -> ledger.LedgerReport:
-        """Read back every acknowledged write straight from MinIO and classify it.
+        """Read back every key an operation changed straight from MinIO, hold a
+        listing of the run's prefix against it, classify each key (chaos.ledger),
+        then abort the multipart uploads left incomplete under that prefix.
 
         ``expect_loss`` is for negative controls: there the scenario passes only
         when the checker finds the loss the known-bad stack must cause."""
         client = s3_client(self.stack.minio_url, self.stack.credentials, http=http_pool(read=30))
         reader = object_reader(client, self.stack.bucket)
+        names = lister(client, self.stack.bucket)
         app = self.stack.target.app
-        # Keys written through the app are stored under the name its contract says.
+        # Keys written through the app are stored under the name its contract
+        # says; a listing shows those names, so they are mapped back to keys.
+        head, _, tail = (app.stored_as if app is not None else "{key}").partition("{key}")
         fetch = reader if app is None else (lambda key: reader(app.object_name(key)))
+
+        def keys(prefix: str) -> Iterator[str]:
+            for name in names(head + prefix):
+                if name.endswith(tail) and len(name) >= len(head) + len(tail):
+                    yield name[len(head) : len(name) - len(tail)]
 
         writes = ledger.load(self.ledger_dir)
         with self.timeline.span("ledger.check", writes=len(writes)):
-            report = ledger.check(writes, fetch)
-        self.result.ledger = report.to_dict()
-        checked = sum(report.counts.values())
+            report = ledger.check(writes, fetch, lister=keys)
+        prefix = head + ((report.listing or {}).get("prefix") or f"{self.result.name}/")
+        try:
+            report.aborted_uploads = abort_incomplete_uploads(client, self.stack.bucket, prefix)
+        except Exception as exc:  # noqa: BLE001 (cleanup: a failure is reported, the verdict stands on the reads)
+            self.timeline.event("ledger.abort_uploads.failed", error=f"{type(exc).__name__}: {exc}"[:300])
+        load = {k.removeprefix("CHAOSGATE_").lower(): v for k, v in self.profile.load_env().items()}
+        self.result.ledger = {**report.to_dict(), "load": load}
+        if report.aborted_uploads is not None:
+            self.result.checks.append(
+                f"{report.aborted_uploads} incomplete multipart upload(s) under {prefix!r} aborted at the end"
+            )
+        checked = report.checked
         if report.acknowledged == 0:
             self.result.inconclusive("no write was acknowledged: the load never reached the stack")
         elif expect_loss:
@@ -453,14 +486,16 @@ class ScenarioRun:
             # neither intact nor damaged, and make the verdict inconclusive below.
             self.result.require(
                 report.damaged == 0,
-                f"{report.intact} of {checked} acknowledged keys read back intact, none lost, corrupted, "
-                "stale or refused",
+                f"{report.intact} of {checked} keys read back as their acknowledged operations left them, none "
+                "lost, corrupted, stale, resurrected, missing from the listing or refused",
                 f"{report.damage_text()} (of {checked} acknowledged keys; {report.intact} intact)",
             )
         if report.unreadable:
             self.result.inconclusive(
                 f"{report.unreadable} of {checked} acknowledged keys could not be read back by the harness"
             )
+        if report.listing and report.listing["error"]:
+            self.result.inconclusive(f"the listing check could not be made: {report.listing['error']}")
         return report
 
 

@@ -2,7 +2,8 @@
 
 How many comes from the stack's own layout (MinIO's admin info): on the
 reference stack, 4 drives at EC:2, reads need 2 drives and writes need 3, so
-two servers go. With them gone, writes must fail cleanly (no acknowledgement
+two servers go. With more pools, as many go in every pool: MinIO places new
+objects in any pool that still has quorum. With them gone, writes must fail cleanly (no acknowledgement
 for data that was not stored) while reads keep working as far as the parity
 allows; nothing acknowledged may be lost, and the cluster must recover fully
 once the servers are back.
@@ -23,20 +24,22 @@ pytestmark = [
 
 def test_beyond_write_quorum(scenario: ScenarioRun) -> None:
     profile, slo, stack = scenario.profile, scenario.slo, scenario.stack
-    statefulset, down = scenario.beyond_write_quorum()
+    statefulsets, down = scenario.beyond_write_quorum()
     scenario.load_with_baseline()
 
-    with scenario.fault("servers-down", statefulset=statefulset, servers=down):
+    with scenario.fault("servers-down", statefulsets=statefulsets, servers_per_pool=down):
         t0 = time.time()
-        scenario.record_proof(
-            faults.take_down_servers(stack.kube, stack.namespace, statefulset, down, rollbacks=scenario.rollbacks)
-        )
+        for name in statefulsets:
+            scenario.record_proof(
+                faults.take_down_servers(stack.kube, stack.namespace, name, down, rollbacks=scenario.rollbacks)
+            )
         down_at = time.time()
         scenario.hold(profile.outage_s, "outage beyond write quorum")
         up_at = time.time()
-        scenario.record_proof(
-            faults.restore_servers(stack.kube, stack.namespace, statefulset, rollbacks=scenario.rollbacks)
-        )
+        for name in statefulsets:
+            scenario.record_proof(
+                faults.restore_servers(stack.kube, stack.namespace, name, rollbacks=scenario.rollbacks)
+            )
     healed = scenario.wait_rejoined(up_at, slo.healed_max_s)
     # Measured once the load is over: Locust's history and the ledger are complete.
     scenario.wait_load()

@@ -32,16 +32,18 @@ def test_ephemeral_storage_loses_data_and_is_caught(scenario: ScenarioRun) -> No
 @pytest.mark.scenario("negative-unsafe-app", title="Negative control: the app acknowledges before storing")
 def test_unsafe_gateway_loses_acknowledged_writes_and_is_caught(scenario: ScenarioRun) -> None:
     profile, stack = scenario.profile, scenario.stack
-    statefulset, down = scenario.beyond_write_quorum()
+    statefulsets, down = scenario.beyond_write_quorum()
     scenario.load_with_baseline()
-    with scenario.fault("servers-down", statefulset=statefulset, servers=down):
-        scenario.record_proof(
-            faults.take_down_servers(stack.kube, stack.namespace, statefulset, down, rollbacks=scenario.rollbacks)
-        )
+    with scenario.fault("servers-down", statefulsets=statefulsets, servers_per_pool=down):
+        for name in statefulsets:
+            scenario.record_proof(
+                faults.take_down_servers(stack.kube, stack.namespace, name, down, rollbacks=scenario.rollbacks)
+            )
         scenario.hold(profile.outage_s, "outage beyond write quorum")
-        scenario.record_proof(
-            faults.restore_servers(stack.kube, stack.namespace, statefulset, rollbacks=scenario.rollbacks)
-        )
+        for name in statefulsets:
+            scenario.record_proof(
+                faults.restore_servers(stack.kube, stack.namespace, name, rollbacks=scenario.rollbacks)
+            )
     scenario.wait_rejoined(time.time(), scenario.slo.healed_max_s, required=False)
     scenario.wait_load()
     scenario.check_ledger(expect_loss=True)

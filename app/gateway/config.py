@@ -15,6 +15,9 @@ from urllib.parse import urlsplit
 # spelled out so nobody enables it by writing "1" or "true" in a values file:
 # this mode exists to prove that the write ledger catches lost writes.
 UNSAFE_ACK_VALUE = "unsafe-ack-before-write"
+MIN_PART_BYTES = 5 * 1024 * 1024  # S3: every part but the last is at least 5 MiB
+MAX_PART_BYTES = 5 * 1024 * 1024 * 1024  # S3: no part above 5 GiB
+MAX_PARTS = 10_000  # S3: parts per multipart upload
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 
 
@@ -44,9 +47,18 @@ class Settings:
     """GATEWAY_MINIO_READ_TIMEOUT, seconds. Long enough for a quorum write of
     a few MiB on a busy node, short enough to answer 503 while a node hangs."""
 
-    max_object_bytes: int = 16 * 1024 * 1024
-    """GATEWAY_MAX_OBJECT_BYTES: larger PUTs get 413. Bodies are held in memory
-    to hash them before the write, so this bounds memory per request."""
+    max_object_bytes: int = 128 * 1024 * 1024
+    """GATEWAY_MAX_OBJECT_BYTES: larger PUTs get 413 (a declared Content-Length
+    at once, a chunked body as soon as it passes the limit). Bodies are
+    streamed, so this is not a memory bound; 128 MiB leaves room for the 64 MiB
+    objects of the large-object workload."""
+
+    part_bytes: int = 8 * 1024 * 1024
+    """GATEWAY_PART_BYTES: bodies up to this size are buffered and written
+    with one PUT (the fast path for small objects); larger ones, and chunked
+    ones once they pass it, are streamed as a multipart upload of parts this
+    size. One part (briefly two while it is handed over) is what a PUT holds
+    in memory. At least 5 MiB, S3's smallest part."""
 
     startup_timeout: float = 60.0
     """GATEWAY_STARTUP_TIMEOUT, seconds to reach MinIO and ensure the bucket
@@ -112,6 +124,15 @@ def load(env: Mapping[str, str]) -> Settings:
     port = int(_number(env, "GATEWAY_PORT", Settings.port, minimum=1))
     if port > 65535:
         raise ConfigError(f"GATEWAY_PORT={port} is not a TCP port (1-65535)")
+    max_object_bytes = int(_number(env, "GATEWAY_MAX_OBJECT_BYTES", Settings.max_object_bytes, minimum=1))
+    part_bytes = int(_number(env, "GATEWAY_PART_BYTES", Settings.part_bytes, minimum=MIN_PART_BYTES))
+    if part_bytes > MAX_PART_BYTES:
+        raise ConfigError(f"GATEWAY_PART_BYTES={part_bytes} is above S3's largest part ({MAX_PART_BYTES} bytes)")
+    if max_object_bytes > part_bytes * MAX_PARTS:
+        raise ConfigError(
+            f"GATEWAY_MAX_OBJECT_BYTES={max_object_bytes} needs more than {MAX_PARTS} parts of "
+            f"GATEWAY_PART_BYTES={part_bytes}; raise GATEWAY_PART_BYTES or lower the limit"
+        )
     return Settings(
         minio_url=url.rstrip("/"),
         access_key=_required(env, "GATEWAY_ACCESS_KEY", "the S3 access key (from the chart's Secret)"),
@@ -119,7 +140,8 @@ def load(env: Mapping[str, str]) -> Settings:
         bucket=bucket,
         connect_timeout=_number(env, "GATEWAY_MINIO_CONNECT_TIMEOUT", Settings.connect_timeout, minimum=0.1),
         read_timeout=_number(env, "GATEWAY_MINIO_READ_TIMEOUT", Settings.read_timeout, minimum=0.1),
-        max_object_bytes=int(_number(env, "GATEWAY_MAX_OBJECT_BYTES", Settings.max_object_bytes, minimum=1)),
+        max_object_bytes=max_object_bytes,
+        part_bytes=part_bytes,
         startup_timeout=_number(env, "GATEWAY_STARTUP_TIMEOUT", Settings.startup_timeout, minimum=0),
         host=env.get("GATEWAY_HOST", "").strip() or Settings.host,
         port=port,

@@ -37,6 +37,13 @@ class GatewayMetrics:
             ["operation", "kind"],
             registry=self.registry,
         )
+        self.uploads_aborted = Counter(
+            "gateway_uploads_aborted",
+            "Multipart uploads aborted before completion, by reason (too_large, client_disconnect, "
+            "sha256_mismatch, storage_error, error, cancelled).",
+            ["reason"],
+            registry=self.registry,
+        )
         self.unsafe_ack = Gauge(
             "gateway_unsafe_ack_before_write",
             "1 when the test-only mode that acknowledges writes before storing them is on.",

@@ -13,9 +13,12 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO, BinaryIO, cast
 
 from minio import Minio
+from minio.datatypes import parse_list_objects
 from minio.error import InvalidResponseError, S3Error, ServerError
+from minio.helpers import DictType
 from urllib3 import BaseHTTPResponse, PoolManager
 from urllib3.exceptions import HTTPError, MaxRetryError
 from urllib3.util import Retry, Timeout
@@ -97,6 +100,24 @@ def _translated(operation: str) -> Iterator[None]:
         raise StorageUnavailable(operation, type(cause).__name__, str(cause)) from exc
 
 
+class ObjectStream:
+    """An object being read from MinIO: its stat and its body, in chunks."""
+
+    def __init__(self, response: BaseHTTPResponse, info: StoredObject) -> None:
+        self._response = response
+        self.info = info
+
+    def read(self, size: int) -> bytes:
+        """Up to ``size`` bytes; b"" at the end. A cut-off body raises
+        StorageUnavailable (urllib3 checks Content-Length)."""
+        with _translated("get"):
+            return self._response.read(size)
+
+    def close(self) -> None:
+        self._response.close()
+        self._response.release_conn()
+
+
 class Storage:
     """The gateway's view of one bucket in MinIO."""
 
@@ -119,6 +140,11 @@ class Storage:
     @property
     def bucket(self) -> str:
         return self.settings.bucket
+
+    @property
+    def client(self) -> Minio:
+        """The SDK client: retries off, short timeouts (for gateway.multipart)."""
+        return self._client
 
     def ensure_bucket(self) -> bool:
         """Create the bucket when missing; True when this call created it."""
@@ -146,20 +172,41 @@ class Storage:
             )
         return StoredObject(key, len(data), sha256, result.etag)
 
-    def get(self, key: str) -> tuple[bytes, StoredObject]:
-        """Read a whole object. Objects are bounded by the PUT size limit."""
+    def put_file(self, key: str, stream: IO[bytes], size: int, sha256: str) -> StoredObject:
+        """Write ``size`` bytes from ``stream``, one part in memory at a time
+        (the unsafe mode's write after the ack, from its spool file)."""
+        with _translated("put"):
+            result = self._client.put_object(
+                self.bucket,
+                key,
+                cast(BinaryIO, stream),
+                size,
+                metadata={SHA256_META: sha256},
+                part_size=self.settings.part_bytes,
+                num_parallel_uploads=1,
+            )
+        return StoredObject(key, size, sha256, result.etag)
+
+    def open(self, key: str) -> ObjectStream:
+        """Start reading ``key``; the caller reads it in chunks and closes it."""
         response: BaseHTTPResponse | None = None
-        with _translated("get"):
-            try:
+        try:
+            with _translated("get"):
                 response = self._client.get_object(self.bucket, key)
-                data = response.read()
                 headers = response.headers
-            finally:
-                if response is not None:
-                    response.close()
-                    response.release_conn()
-        etag = headers.get("etag")
-        return data, StoredObject(key, len(data), headers.get(SHA256_META), etag.strip('"') if etag else None)
+                etag = headers.get("etag")
+                info = StoredObject(
+                    key,
+                    int(headers.get("content-length", "0")),
+                    headers.get(SHA256_META),
+                    etag.strip('"') if etag else None,
+                )
+        except BaseException:
+            if response is not None:
+                response.close()
+                response.release_conn()
+            raise
+        return ObjectStream(response, info)
 
     def stat(self, key: str) -> StoredObject:
         with _translated("head"):
@@ -171,6 +218,25 @@ class Storage:
         """Delete ``key``; deleting a missing key succeeds, as in S3."""
         with _translated("delete"):
             self._client.remove_object(self.bucket, key)
+
+    def list_page(self, prefix: str, start_after: str | None, limit: int) -> tuple[list[str], bool]:
+        """One ListObjectsV2 page: up to ``limit`` keys under ``prefix`` after
+        ``start_after``, and whether more follow (MinIO's IsTruncated)."""
+        query: DictType = {
+            "list-type": "2",
+            "prefix": prefix,
+            "delimiter": "",
+            "max-keys": str(limit),
+            "encoding-type": "url",
+        }
+        if start_after:
+            query["start-after"] = start_after
+        with _translated("list"):
+            # The SDK's public list_objects pages on by itself and hides
+            # IsTruncated; one request per page keeps the answer bounded.
+            response = self._client._execute("GET", self.bucket, query_params=query)
+            objects, truncated, _, _ = parse_list_objects(response)
+        return [str(o.object_name) for o in objects], truncated
 
     def cluster_health(self) -> ClusterHealth:
         try:

@@ -35,3 +35,17 @@ def gateway(minio_cluster: LocalMinioCluster, tmp_path_factory: pytest.TempPathF
     finally:
         for running in started:
             running.stop()
+
+
+@pytest.fixture(scope="module")
+def gateway_defaults(
+    minio_cluster: LocalMinioCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningGateway]:
+    """One gateway on the shared cluster with the default limits (128 MiB
+    objects, 8 MiB parts): for the large-object tests."""
+    started: list[RunningGateway] = []
+    try:
+        yield factory(tmp_path_factory.mktemp("gateway-defaults"), started)(minio_cluster)
+    finally:
+        for running in started:
+            running.stop()

@@ -22,6 +22,8 @@ def test_defaults() -> None:
     assert settings.bucket == "chaosgate"
     assert (settings.connect_timeout, settings.read_timeout) == (2.0, 10.0)
     assert settings.port == 8080
+    assert settings.max_object_bytes == 128 * 1024 * 1024  # 64 MiB objects fit
+    assert settings.part_bytes == 8 * 1024 * 1024
     assert settings.ack_before_write is False
     assert SECRET not in repr(settings)
 
@@ -42,6 +44,14 @@ def test_missing_required_variable_is_named(name: str) -> None:
         ({"GATEWAY_MINIO_READ_TIMEOUT": "soon"}, "GATEWAY_MINIO_READ_TIMEOUT"),
         ({"GATEWAY_MINIO_CONNECT_TIMEOUT": "0"}, "GATEWAY_MINIO_CONNECT_TIMEOUT"),
         ({"GATEWAY_PORT": "70000"}, "GATEWAY_PORT"),
+        ({"GATEWAY_MAX_OBJECT_BYTES": "0"}, "GATEWAY_MAX_OBJECT_BYTES"),
+        ({"GATEWAY_PART_BYTES": str(5 * 1024 * 1024 - 1)}, "GATEWAY_PART_BYTES"),  # below S3's smallest part
+        ({"GATEWAY_PART_BYTES": str(5 * 1024**3 + 1)}, "GATEWAY_PART_BYTES"),  # above S3's largest
+        # More than 10,000 parts of 5 MiB: S3 could not complete the upload.
+        (
+            {"GATEWAY_PART_BYTES": str(5 * 1024 * 1024), "GATEWAY_MAX_OBJECT_BYTES": str(60 * 1024**3)},
+            "GATEWAY_PART_BYTES",
+        ),
     ],
 )
 def test_bad_values_are_refused_by_name(overrides: dict[str, str], named: str) -> None:

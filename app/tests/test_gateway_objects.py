@@ -7,39 +7,9 @@ import json
 import secrets
 
 from gateway_proc import RunningGateway
-from minio import Minio
-from prometheus_client.parser import text_string_to_metric_families
-from urllib3 import PoolManager
-from urllib3.util import Retry, Timeout
+from gateway_tools import BUCKET, direct, metric, samples
 
 from tests.fixtures.localminio import LocalMinioCluster
-
-BUCKET = "chaosgate"  # the gateway's default bucket
-
-
-def _direct(cluster: LocalMinioCluster, node: int) -> Minio:
-    """The MinIO SDK straight to one server, bypassing the gateway. Retries
-    off and short timeouts: the SDK's default retries 5 times for 5 minutes."""
-    http = PoolManager(timeout=Timeout(connect=2.0, read=10.0), retries=Retry(total=0, redirect=0))
-    return Minio(
-        cluster.endpoint(node),
-        access_key=cluster.access_key,
-        secret_key=cluster.secret_key,
-        secure=False,
-        http_client=http,
-    )
-
-
-def _samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
-    return {
-        (s.name, frozenset(s.labels.items())): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
-def _metric(samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str) -> float:
-    return samples.get((name, frozenset(labels.items())), 0.0)
 
 
 def test_round_trip_with_sha256(gateway: RunningGateway, minio_cluster: LocalMinioCluster) -> None:
@@ -54,8 +24,8 @@ def test_round_trip_with_sha256(gateway: RunningGateway, minio_cluster: LocalMin
         assert put.headers["x-object-sha256"] == digest
 
         # Acknowledged means stored: read it straight from MinIO through another server.
-        direct = _direct(minio_cluster, 2)
-        stored = direct.get_object(BUCKET, key)
+        client = direct(minio_cluster, 2)
+        stored = client.get_object(BUCKET, key)
         try:
             assert stored.read() == data
             assert stored.headers["x-amz-meta-sha256"] == digest
@@ -97,7 +67,7 @@ def test_too_large_is_refused_and_not_stored(gateway: RunningGateway, minio_clus
         assert refused.status_code == 413
         assert refused.json()["error"] == "too_large"
         assert http.put(f"/objects/{key}", content=b"x" * 1_000_000).status_code == 200
-    assert _direct(minio_cluster, 0).stat_object(BUCKET, key).size == 1_000_000
+    assert direct(minio_cluster, 0).stat_object(BUCKET, key).size == 1_000_000
 
 
 def test_health_and_readiness_when_minio_is_healthy(gateway: RunningGateway) -> None:
@@ -112,26 +82,28 @@ def test_metrics_count_requests_by_route_and_status(gateway: RunningGateway) -> 
     route = "/objects/{key:path}"
     key = f"m-{secrets.token_hex(4)}"
     with gateway.client() as http:
-        before = _samples(http.get("/metrics").text)
+        before = samples(http.get("/metrics").text)
         for _ in range(3):
             assert http.put(f"/objects/{key}", content=b"abc").status_code == 200
         assert http.get(f"/objects/{key}").status_code == 200
         assert http.get(f"/objects/nope-{key}").status_code == 404
+        assert http.get("/objects", params={"prefix": key}).status_code == 200
         scrape = http.get("/metrics")
-    after = _samples(scrape.text)
+    after = samples(scrape.text)
     assert scrape.headers["content-type"].startswith("text/plain")
 
     def delta(name: str, **labels: str) -> float:
-        return _metric(after, name, **labels) - _metric(before, name, **labels)
+        return metric(after, name, **labels) - metric(before, name, **labels)
 
     assert delta("gateway_requests_total", method="PUT", route=route, status="200") == 3
     assert delta("gateway_requests_total", method="GET", route=route, status="200") == 1
     assert delta("gateway_requests_total", method="GET", route=route, status="404") == 1
     assert delta("gateway_request_duration_seconds_count", method="PUT", route=route) == 3
+    assert delta("gateway_requests_total", method="GET", route="/objects", status="200") == 1
     # Raw keys never become labels.
     assert not any(key in str(labels) for _, labels in after)
-    assert _metric(after, "gateway_unsafe_ack_before_write") == 0
-    assert _metric(after, "gateway_minio_errors_total", operation="put", kind="unavailable") == 0
+    assert metric(after, "gateway_unsafe_ack_before_write") == 0
+    assert metric(after, "gateway_minio_errors_total", operation="put", kind="unavailable") == 0
 
 
 def test_logs_are_json_lines_without_the_secret(gateway: RunningGateway, minio_cluster: LocalMinioCluster) -> None:

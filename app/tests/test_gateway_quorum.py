@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
+import pytest
 from gateway_proc import GatewayFactory, RunningGateway
+from gateway_tools import MiB, payload
 
 from kernel.wait import Seen, wait_until
 from tests.fixtures.minio_local import ClusterFactory
@@ -56,3 +60,35 @@ def test_no_quorum_answers_503_with_a_clear_body(
         refused = http.put("/objects/refused", content=b"x")
         assert refused.status_code == 503
         assert refused.json()["upstream"] == "NewConnectionError"
+
+
+def test_a_read_cut_by_an_outage_is_never_a_short_200(
+    minio_cluster_factory: ClusterFactory, gateway_factory: GatewayFactory
+) -> None:
+    # The 200 and Content-Length go out before the body is read from MinIO;
+    # when MinIO fails after that, the gateway cuts the connection, so the
+    # client sees a short body against the promised length, never a "complete" one.
+    cluster = minio_cluster_factory()
+    gateway = gateway_factory(cluster, node=0)
+    size = 48 * MiB
+    with gateway.client() as http:
+        assert http.put("/objects/read-cut", content=payload(size, b"cut")).status_code == 200
+    received = 0
+    with httpx.Client(base_url=gateway.url, timeout=30) as http, http.stream("GET", "/objects/read-cut") as got:
+        assert got.status_code == 200
+        assert int(got.headers["content-length"]) == size
+        chunks = got.iter_raw(65536)
+        while received < MiB:
+            received += len(next(chunks))
+        for node in (1, 2, 3):
+            cluster.kill(node)
+        with pytest.raises(httpx.RemoteProtocolError, match="complete message body"):
+            for data in chunks:
+                received += len(data)
+    assert received < size
+    events = [json.loads(line) for line in gateway.log_lines()]
+    assert any(e.get("event") == "get_interrupted" and e["key"] == "read-cut" for e in events)
+    with gateway.client() as http:
+        assert http.get("/healthz").status_code == 200
+        metrics = http.get("/metrics").text
+    assert 'gateway_minio_errors_total{kind="interrupted",operation="get"} 1.0' in metrics

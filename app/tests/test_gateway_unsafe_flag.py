@@ -11,8 +11,10 @@ import httpx
 import pytest
 from gateway.config import UNSAFE_ACK_VALUE
 from gateway_proc import GatewayFactory, RunningGateway, gateway_env, spawn_gateway
+from gateway_tools import MiB, direct, payload, payload_sha256
 
 from kernel.wait import Seen, wait_until
+from tests.fixtures.localminio import LocalMinioCluster
 from tests.fixtures.minio_local import ClusterFactory
 
 
@@ -69,3 +71,30 @@ def test_explicit_value_acknowledges_writes_that_are_then_lost(
         # The acknowledged object does not exist: exactly what a ledger must catch.
         assert http.get("/objects/acknowledged").status_code == 404
     assert any(json.loads(line).get("event") == "unsafe_mode" for line in gateway.log_lines())
+
+
+def test_unsafe_mode_still_writes_a_streamed_body_after_the_ack(
+    minio_cluster: LocalMinioCluster, gateway_factory: GatewayFactory
+) -> None:
+    # The negative control acknowledges first, so it must see the whole body
+    # before answering; it spools it (to disk past one part) and writes after.
+    gateway = gateway_factory(minio_cluster, GATEWAY_ACK_BEFORE_WRITE=UNSAFE_ACK_VALUE)
+    size = 12 * MiB
+    digest = payload_sha256(size, b"unsafe")
+    with gateway.client() as http:
+        ack = http.put("/objects/unsafe/streamed", content=payload(size, b"unsafe"))
+        assert ack.status_code == 200
+        assert (ack.json()["sha256"], ack.json()["size"], ack.json()["etag"]) == (digest, size, None)
+    client = direct(minio_cluster)
+
+    def written() -> Seen:
+        try:
+            info = client.stat_object("chaosgate", "unsafe/streamed")
+        except Exception as exc:  # noqa: BLE001 - any failure means "not yet"
+            return Seen(False, f"{type(exc).__name__}: {exc}")
+        return Seen(True, f"stored, {info.size} bytes")
+
+    wait_until(written, what="the write after the ack", timeout=30)
+    info = client.stat_object("chaosgate", "unsafe/streamed")
+    assert info.size == size
+    assert (info.metadata or {}).get("x-amz-meta-sha256") == digest

@@ -1,10 +1,17 @@
-"""Load through the target's app: writes recorded in the ledger, reads of keys
-this user had acknowledged, checked against their sha256.
+"""Load through the target's app: small and medium puts, overwrites and reads
+through the app; large objects as multipart uploads straight to MinIO (under
+the name the app stores a key as, so the read-back finds them where the app's
+own objects are); deletes through the app's delete path when the target names
+one, else straight to MinIO. Every put and delete is recorded in the ledger
+under the app's key.
 
 The app's contract comes from the target file through the environment
 (CHAOSGATE_APP_*): the write method and path, the status codes that
 acknowledge, the header naming the stored content's sha256 (when the app
-returns one) and the read path; ``{key}`` in a path is the key.
+returns one), the read path, the optional delete path (DELETE, any 2xx
+acknowledges) and the object name a key is stored as; ``{key}`` in a path is
+the key. The S3 side needs CHAOSGATE_S3_ENDPOINT, _ACCESS_KEY, _SECRET_KEY and
+_BUCKET whenever the mix has a large class or deletes go to S3.
 """
 
 from __future__ import annotations
@@ -12,42 +19,71 @@ from __future__ import annotations
 import hashlib
 import random
 import time
-from collections import deque
 
 from locust import HttpUser, between, task
 
-from chaos.ledger import ACKED, FAILED, INDETERMINATE, Write
-from loadtests.locustfiles.common import AppContract, LoadSettings, ProcessLedger, new_key, payload
+from chaos.ledger import ACKED, DELETE, FAILED, INDETERMINATE, PUT, Write
+from chaos.sizemix import PART_SIZE
+from loadtests.locustfiles.common import (
+    DELETE_NAME,
+    ENV_S3_ENDPOINT,
+    GET_NAME,
+    PUT_NAME,
+    AppContract,
+    LoadSettings,
+    ProcessLedger,
+    S3Ops,
+    required,
+)
+from loadtests.traffic import Action, Traffic
 
 SETTINGS = LoadSettings.from_env()
 CONTRACT = AppContract.from_env()
 LEDGER = ProcessLedger()
+TRAFFIC = Traffic(SETTINGS.shape, SETTINGS.run_id)
+# Large objects (multipart) and deletes without an app delete path go to S3.
+NEEDS_S3 = any(c.high > PART_SIZE for c in SETTINGS.shape.mix.classes) or (
+    SETTINGS.shape.delete_ratio > 0 and not CONTRACT.delete_path
+)
+S3_ENDPOINT = required(ENV_S3_ENDPOINT) if NEEDS_S3 else ""
 
 
 class GatewayUser(HttpUser):
     wait_time = between(0.02, 0.1)
 
     def on_start(self) -> None:
-        self.known: deque[tuple[str, str]] = deque(maxlen=200)
+        self.s3 = (
+            S3Ops(self.environment, S3_ENDPOINT, LEDGER, SETTINGS.timeout, CONTRACT.stored_as) if NEEDS_S3 else None
+        )
 
     @task
-    def put_or_get(self) -> None:
-        if self.known and random.random() < SETTINGS.read_ratio:
-            self._get()
+    def step(self) -> None:
+        action = TRAFFIC.next()
+        if action.kind == "read":
+            self._get(action.key)
+            return
+        if action.kind == "delete":
+            if CONTRACT.delete_path or self.s3 is None:
+                write = self._delete(action)
+            else:
+                write = self.s3.delete(action.key, action.size_class)
+        elif action.size > PART_SIZE and self.s3 is not None:
+            write = self.s3.put(action, TRAFFIC.pool)
         else:
-            self._put()
+            write = self._put(action)
+        TRAFFIC.pool.settle(action, write.outcome, write.sha256)
 
-    def _put(self) -> None:
-        key = new_key(SETTINGS)
-        body = payload(SETTINGS.object_size)
+    def _put(self, action: Action) -> Write:
+        body = random.randbytes(action.size)
         digest = hashlib.sha256(body).hexdigest()
+        TRAFFIC.pool.note(action.key, digest, action.size_class)
         start = time.monotonic()
         outcome, detail = INDETERMINATE, ""
         with self.client.request(
             CONTRACT.write_method,
-            CONTRACT.write_path.replace("{key}", key),
+            CONTRACT.write_path.replace("{key}", action.key),
             data=body,
-            name="PUT /objects",
+            name=PUT_NAME,
             timeout=SETTINGS.timeout,
             catch_response=True,
         ) as response:
@@ -68,18 +104,49 @@ class GatewayUser(HttpUser):
                 outcome, detail = FAILED, f"HTTP {response.status_code}"
                 response.failure(detail)
         latency_ms = (time.monotonic() - start) * 1000.0
-        LEDGER.record(Write(key, len(body), digest, outcome, time.time(), "app", latency_ms, detail))
-        if outcome == ACKED:
-            self.known.append((key, digest))
+        write = Write(
+            action.key, len(body), digest, outcome, time.time(), "app", latency_ms, detail, PUT, action.size_class
+        )
+        LEDGER.record(write)
+        return write
 
-    def _get(self) -> None:
-        key, digest = random.choice(self.known)
-        with self.client.get(
-            CONTRACT.read_path.replace("{key}", key), name="GET /objects", timeout=SETTINGS.timeout, catch_response=True
+    def _delete(self, action: Action) -> Write:
+        start = time.monotonic()
+        outcome, detail = INDETERMINATE, ""
+        with self.client.request(
+            "DELETE",
+            CONTRACT.delete_path.replace("{key}", action.key),
+            name=DELETE_NAME,
+            timeout=SETTINGS.timeout,
+            catch_response=True,
         ) as response:
-            if response.status_code == 200 and hashlib.sha256(response.content).hexdigest() != digest:
-                response.failure("content does not match the acknowledged sha256")
-            elif response.status_code != 200:
+            if response.status_code == 0 or response.status_code is None:
+                detail = str(response.error)[:200]
+                response.failure(detail)
+            elif 200 <= response.status_code < 300:
+                outcome = ACKED
+                response.success()
+            else:
+                outcome, detail = FAILED, f"HTTP {response.status_code}"
+                response.failure(detail)
+        latency_ms = (time.monotonic() - start) * 1000.0
+        write = Write(action.key, 0, "", outcome, time.time(), "app", latency_ms, detail, DELETE, action.size_class)
+        LEDGER.record(write)
+        return write
+
+    def _get(self, key: str) -> None:
+        with self.client.get(
+            CONTRACT.read_path.replace("{key}", key), name=GET_NAME, timeout=SETTINGS.timeout, catch_response=True
+        ) as response:
+            if response.status_code in (200, 404):
+                digest = hashlib.sha256(response.content).hexdigest() if response.status_code == 200 else None
+                if TRAFFIC.pool.read_ok(key, digest):
+                    response.success()
+                elif digest is None:
+                    response.failure("HTTP 404 for a key that was not deleted")
+                else:
+                    response.failure("content matches no write to the key")
+            else:
                 response.failure(f"HTTP {response.status_code}")
 
 

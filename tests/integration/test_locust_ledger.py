@@ -4,52 +4,79 @@ the S3 locustfile and the ledger's read-back working together."""
 import io
 
 from chaos import ledger
-from chaos.clients import object_reader, s3_client
+from chaos.clients import abort_incomplete_uploads, lister, object_reader, s3_client
 from loadtests.runner import RUNNING, LoadPlan, LocustRun, wait_for_first_row
 from tests.fixtures.minio_local import ClusterFactory
 
 BUCKET = "chaosgate"
 
 
-def _s3_run(cluster, out, seconds):
+def _s3_run(cluster, out, seconds, **shape):
     env = {
         "CHAOSGATE_LEDGER_DIR": str(out / "ledger"),
         "CHAOSGATE_S3_ACCESS_KEY": cluster.access_key,
         "CHAOSGATE_S3_SECRET_KEY": cluster.secret_key,
         "CHAOSGATE_S3_BUCKET": BUCKET,
         "CHAOSGATE_OBJECT_SIZE": "1024",
+        **shape,
     }
     return LocustRun("s3", cluster.url(0), LoadPlan(users=4, spawn_rate=4, run_seconds=seconds), out, env)
 
 
-def test_every_write_locust_acknowledged_reads_back(minio_cluster_factory: ClusterFactory, tmp_path):
+# Every class (large: 6 MiB, a multipart upload of two parts),
+# overwrites among a few hot keys, deletes; the budget keeps it a few MiB a second.
+MIXED = {
+    "CHAOSGATE_RUN_ID": "mixed",
+    "CHAOSGATE_SIZE_MIX": "small=1KiB:70,medium=256KiB-1MiB:20,large=6MiB:10",
+    "CHAOSGATE_OVERWRITE_RATIO": "0.3",
+    "CHAOSGATE_DELETE_RATIO": "0.1",
+    "CHAOSGATE_BYTES_PER_S": str(4 * 2**20),
+}
+NAMES = ("PUT /objects", "PUT /objects (multipart)", "DELETE /objects")
+
+
+def test_every_operation_locust_acknowledged_reads_back(minio_cluster_factory: ClusterFactory, tmp_path):
     cluster = minio_cluster_factory()
     client = s3_client(cluster.url(0), cluster.credentials)
     client.make_bucket(BUCKET)
-    run = _s3_run(cluster, tmp_path, seconds=8)
+    run = _s3_run(cluster, tmp_path, seconds=8, **MIXED)
     run.start()
     assert run.wait() == 0
 
-    totals = run.totals("PUT /objects")
-    assert totals.requests > 20
-    assert run.history(), "no per-second history rows"
+    # Locust's JSON is its final word; its stats CSV is written once a second
+    # and can miss the last second on a busy machine.
+    summary = run.summary()
+    requests = sum(summary[name]["requests"] for name in NAMES)
+    failures = sum(summary[name]["failures"] for name in NAMES)
+    assert requests > 20 and summary["GET /objects"]["requests"] > 0
+    assert run.totals("PUT /objects").requests > 0 and run.history(), "no stats CSV or per-second history"
 
     writes = ledger.load(tmp_path / "ledger")
-    report = ledger.check(writes, object_reader(client, BUCKET))
+    report = ledger.check(writes, object_reader(client, BUCKET), lister=lister(client, BUCKET))
     # Requests still in flight when Locust stops are in the ledger but may miss
     # Locust's final stats: at most one per user.
-    assert totals.requests <= report.attempted <= totals.requests + 4
-    assert report.acknowledged >= totals.requests - totals.failures > 0
-    assert report.counts["stable"] == report.acknowledged
-    assert report.damaged == 0
+    assert requests <= report.attempted <= requests + 4
+    assert report.acknowledged >= requests - failures > 0
+    assert report.damaged == 0 and report.unreadable == 0, report.problems
+    assert report.counts["stable"] == report.checked
+    assert all(report.classes[c]["acknowledged"] > 0 for c in ("small", "medium", "large")), report.classes
+    assert report.multipart["acknowledged"] > 0 and report.deletes["acknowledged"] > 0
+    assert report.overwrites["acknowledged"] > 0
+    assert report.listing["prefix"].startswith("mixed/") and report.listing["error"] == ""
+    assert report.listing["listed"] == report.listing["expected"] > 0
+    assert abort_incomplete_uploads(client, BUCKET, "mixed/") == 0, "every upload was completed or aborted"
 
     # The same check catches real loss and corruption in the real store.
-    acked = [w.key for w in writes if w.outcome == ledger.ACKED]
-    client.remove_object(BUCKET, acked[0])
-    client.put_object(BUCKET, acked[1], io.BytesIO(b"not what was acknowledged"), 25)
-    damaged = ledger.check(writes, object_reader(client, BUCKET))
+    last = {}
+    for write in writes:
+        if write.outcome == ledger.ACKED:
+            last[write.key] = write
+    stored = [k for k, w in last.items() if w.op == "put"]
+    client.remove_object(BUCKET, stored[0])
+    client.put_object(BUCKET, stored[1], io.BytesIO(b"not what was acknowledged"), 25)
+    damaged = ledger.check(writes, object_reader(client, BUCKET), lister=lister(client, BUCKET))
     assert (damaged.lost, damaged.counts["corrupted"]) == (1, 1)
-    assert {p.key for p in damaged.problems} == {acked[0], acked[1]}
+    assert {p.key for p in damaged.problems} == {stored[0], stored[1]}
 
 
 def test_stop_ends_a_run_before_its_time(minio_cluster_factory: ClusterFactory, tmp_path):

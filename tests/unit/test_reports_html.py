@@ -5,6 +5,7 @@ import re
 from pathlib import Path
 
 from reports.html import render
+from tests.unit.test_reports_summary import _ledger_with_classes
 
 NIGHTLY = Path(__file__).parent / "data" / "runs" / "nightly"
 
@@ -52,3 +53,34 @@ def test_fault_proofs_are_a_table_not_raw_json():
     (proof,) = _rows(html, "full-outage", "Fault proofs")
     assert proof[0] == "delete-pods" and "minio-pool0-3: uid 6f1c2a30… → a93e7b31…" in proof[3]
     assert "<pre>" not in html and '"evidence"' not in html
+
+
+def test_the_ledger_table_per_size_class():
+    summary = json.loads((NIGHTLY / "20260301-020000" / "summary.json").read_text())
+    scenario = summary["scenarios"][1]
+    scenario["ledger"] = _ledger_with_classes()
+    html = render(summary["verdict"], summary["settings"], summary["scenarios"], {}, ["summary.json"])
+    section = html.split(f'<h2 id="{scenario["name"]}">')[1].split("<h3>Write ledger</h3>")[1].split("<h3")[0]
+    cells = [re.findall(r"<td>(.*?)</td>", row) for row in section.split("<tr>")]
+    rows = {r[0]: r[1:] for r in cells if r and r[0] in ("small", "medium", "large")}
+    assert rows["large"] == ["1", "1", "0", "1", "0", "0", "0", "0", "0", "0"]
+    assert rows["small"][:2] == ["3", "3"] and rows["small"][6] == "1"  # the resurrected key
+    assert "<th>missing from listing</th>" in html
+    assert "<li>incomplete multipart uploads aborted at the end: 2</li>" in html
+
+
+def test_preflight_findings_are_a_table_with_why_and_fix():
+    finding = {
+        "check": "CG003-ephemeral-data",
+        "severity": "error",
+        "object": "naive/StatefulSet/minio",
+        "field": "spec.template.spec.volumes[data].emptyDir",
+        "why": "every object is gone when all servers are down at once",
+        "fix": "keep every drive on a PersistentVolumeClaim",
+    }
+    row = {"name": "preflight", "title": "Preflight", "verdict": "fail", "reasons": ["[CG003-ephemeral-data] x"]}
+    html = render("fail", {}, [{**row, "findings": [finding]}], {}, [])
+    assert "<h3>Findings</h3>" in html
+    for value in finding.values():
+        assert f"<td>{value}</td>" in html.replace("&#x27;", "'")
+    assert "<h3>Findings</h3>" not in render("fail", {}, [row], {}, [])

@@ -7,10 +7,23 @@ from pathlib import Path
 
 import pytest
 
+from chaos.ledger import SIZE_CLASSES, Write, check, sha256_hex
 from chaos.ledger import Verdict as LedgerVerdict
 from chaos.verdict import ScenarioResult
 from reports.__main__ import main
-from reports.summary import LEDGER_STATES, BadRun, Measurement, load, measurements, resolve
+from reports.summary import (
+    CLASS_COLUMNS,
+    LEDGER_STATES,
+    BadRun,
+    Measurement,
+    ledger_class_rows,
+    ledger_line,
+    ledger_notes,
+    load,
+    measurements,
+    resolve,
+)
+from reports.summary import SIZE_CLASSES as SHOWN_CLASSES
 
 NIGHTLY = Path(__file__).parent / "data" / "runs" / "nightly"
 LEGACY, BASELINE, SLOWER, LOSSY = (NIGHTLY / n for n in sorted(p.name for p in NIGHTLY.iterdir()))
@@ -133,3 +146,59 @@ def test_summary_of_a_copied_run_folder(tmp_path, capsys):
 
 def test_the_report_lists_every_read_back_class_the_ledger_has():
     assert set(LEDGER_STATES) == {v.value for v in LedgerVerdict}
+
+
+def _ledger_with_classes():
+    """What check_ledger stores now: the old keys plus per-class rows and notes."""
+
+    def put(key, data, size_class, at=1.0):
+        return Write(key, len(data), sha256_hex(data), "acked", at, "s3", size_class=size_class)
+
+    writes = [
+        put("run/s", b"s", "small"),
+        put("run/m", b"m" * 300, "medium"),
+        put("run/l", b"l" * 900, "large"),
+        put("run/gone", b"g", "small"),
+        Write("run/gone", 0, "", "acked", 2.0, "s3", op="delete", size_class="small"),
+    ]
+    stored = {"run/s": b"s", "run/m": b"m" * 300, "run/gone": b"g"}
+    report = check(
+        writes,
+        lambda key: (sha256_hex(stored[key]), len(stored[key])) if key in stored else None,
+        lister=lambda prefix: ["run/s", "run/gone"],
+    )
+    report.aborted_uploads = 2
+    return {**report.to_dict(), "load": {"size_mix": "small=4KiB:83,medium=1MiB:15,large=16MiB:2"}}
+
+
+def test_the_ledger_shows_each_size_class_and_what_else_was_checked():
+    ledger = _ledger_with_classes()
+    assert CLASS_COLUMNS[:2] == ("attempted", "acknowledged")
+    rows = {r[0]: dict(zip(CLASS_COLUMNS, r[1:], strict=True)) for r in ledger_class_rows(ledger)}
+    assert (rows["small"]["attempted"], rows["small"]["stable"], rows["small"]["resurrected"]) == ("3", "1", "1")
+    assert (rows["medium"]["missing_from_listing"], rows["large"]["lost"]) == ("1", "1")
+    assert "1 resurrected, 1 missing from listing" in ledger_line(ledger)
+    notes = "\n".join(ledger_notes(ledger))
+    assert "deletes: 1 attempted, 1 acknowledged" in notes
+    assert "incomplete multipart uploads aborted at the end: 2" in notes
+    assert "listing of 'run/': 2 keys listed, 2 expected, 0 not in the ledger" in notes
+    assert "load: size mix small=4KiB:83,medium=1MiB:15,large=16MiB:2" in notes
+
+
+def test_the_ledger_classes_reach_markdown_and_text(tmp_path, capsys):
+    run = tmp_path / "20260401-020000"
+    shutil.copytree(BASELINE, run)
+    summary = json.loads((run / "summary.json").read_text())
+    summary["scenarios"][1]["ledger"] = _ledger_with_classes()
+    (run / "summary.json").write_text(json.dumps(summary))
+    _, out, _ = _summary(capsys, str(run), "--format", "markdown")
+    head = "| size class | attempted | acknowledged | stable | lost | corrupted | stale | resurrected | missing from"
+    assert head in out
+    assert "| large | 1 | 1 | 0 | 1 | 0 | 0 | 0 | 0 | 0 | 0 |" in out
+    assert "- incomplete multipart uploads aborted at the end: 2" in out
+    _, text_out, _ = _summary(capsys, str(run))
+    assert "size class" in text_out and "multipart uploads: 0 attempted" in text_out
+
+
+def test_the_reports_size_classes_are_the_ledgers():
+    assert SHOWN_CLASSES == SIZE_CLASSES

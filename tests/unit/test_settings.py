@@ -60,3 +60,11 @@ def test_effective_settings_are_strings():
     got = s.from_sources({"report_dir": "out"}, env={}).effective()
     assert got["report_dir"] == str(Path("out"))
     assert got["slo_file"] == ""
+
+
+def test_effective_settings_show_what_the_profile_sets():
+    for name in s.PROFILES:  # every profile a user may pick has its numbers in the report
+        got = s.from_sources({"profile": name}, env={}).effective()
+        assert got["profile"] == name
+        assert got["profile.size_mix"].startswith("small=") and "large=" in got["profile.size_mix"]
+        assert {"profile.overwrite_ratio", "profile.delete_ratio", "profile.bytes_per_s", "profile.users"} <= set(got)

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from chaos.slo import Slo, load_slo
+from chaos.sizemix import SizeMix
+from chaos.slo import PROFILES, Profile, Slo, load_slo
 from kernel.errors import BadInputError
 
 
@@ -38,3 +39,51 @@ def test_real_limits_are_taken(tmp_path: Path) -> None:
     slo = load_slo(path)
     assert (slo.read_availability_min, slo.error_ratio_max, slo.healed_max_s) == (1.0, 0.0, 60.0)
     assert load_slo(None) == Slo()
+
+
+# -- run profiles: the load's shape and what it writes
+
+
+def test_profiles_carry_a_valid_load_shape_for_the_locustfiles():
+    for profile in PROFILES.values():
+        env = profile.load_env()
+        assert set(env) == {
+            "CHAOSGATE_SIZE_MIX",
+            "CHAOSGATE_OVERWRITE_RATIO",
+            "CHAOSGATE_DELETE_RATIO",
+            "CHAOSGATE_BYTES_PER_S",
+        }
+        names = {c.name for c in SizeMix.parse(env["CHAOSGATE_SIZE_MIX"]).classes}
+        assert names == {"small", "medium", "large"}, "every profile puts each storage path through the faults"
+        assert profile.overwrite_ratio > 0 and profile.delete_ratio > 0 and profile.bytes_per_s > 0
+    large = {n: SizeMix.parse(p.size_mix).get("large") for n, p in PROFILES.items()}
+    assert large["quick"].high == 16 * 2**20 and large["standard"].high == 64 * 2**20
+
+
+def test_a_quick_run_stays_well_under_a_gibibyte():
+    """The reference stack has 4 drives of 1 GiB at EC:2 (about 2 GiB usable).
+    At a generous 50 write attempts a second (about 40 measured with quick on
+    a 2-core machine), quick's four fault scenarios send at most:"""
+    quick = PROFILES["quick"]
+    mix = SizeMix.parse(quick.size_mix)
+    seconds = [quick.hpa_load_s] + [
+        quick.fault_load_s
+    ] * 3  # hpa-under-load, pod-kill, beyond-write-quorum, full-outage
+    total = sum(mix.bound_bytes(quick.bytes_per_s, s, 50 * s) for s in seconds)
+    assert total < 512 * 2**20, f"{total / 2**20:.0f} MiB"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"size_mix": "huge=1:1"}, "profile p size_mix: 'huge' is no size class"),
+        ({"overwrite_ratio": 1.0}, "overwrite_ratio must be a share in"),
+        ({"delete_ratio": -0.1}, "delete_ratio must be a share in"),
+        ({"overwrite_ratio": 0.6, "delete_ratio": 0.5}, "must leave room for new keys"),
+        ({"bytes_per_s": -1}, "bytes_per_s must be >= 0"),
+    ],
+)
+def test_bad_profiles_are_refused(change, message):
+    base = {"users": 1, "spawn_rate": 1, "steady_s": 1, "fault_load_s": 1, "hpa_users": 1, "hpa_load_s": 1}
+    with pytest.raises(BadInputError, match=message):
+        Profile("p", outage_s=1, **base, **change)
