@@ -133,14 +133,18 @@ def object_reader(client: Minio, bucket: str) -> Callable[[str], tuple[str, int]
 
 def lister(client: Minio, bucket: str) -> Callable[[str], Iterator[str]]:
     """A listing function for the write ledger: the object names under a prefix
-    (recursive, streamed page by page); StoreRefused when the store answers
-    with an error."""
+    (recursive, streamed page by page); nothing when the bucket is gone (as
+    ``object_reader`` reads a missing bucket as missing objects: a store that
+    lost its bucket lost what was in it); StoreRefused when the store answers
+    with another error."""
 
     def names(prefix: str) -> Iterator[str]:
         try:
             for obj in client.list_objects(bucket, prefix=prefix, recursive=True):
                 yield str(obj.object_name)
         except S3Error as exc:
+            if exc.code == "NoSuchBucket":
+                return
             raise StoreRefused(f"{exc.code}: {exc.message}") from exc
         except ServerError as exc:
             raise StoreRefused(f"HTTP {exc.status_code}: {str(exc)[:200]}") from exc

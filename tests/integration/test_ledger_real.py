@@ -257,3 +257,16 @@ def test_a_partial_object_under_an_unacknowledged_multipart_key_is_corrupted(sto
     report = _check(client, bucket, [interrupted])
     assert report.damaged == 0 and report.indeterminate_stored == 1
     assert report.multipart["unacknowledged_complete"] == 1
+
+
+def test_a_store_that_lost_its_bucket_lost_every_key_and_the_listing_check_still_decides(store):
+    _, client, bucket = store
+    writes = [_put(client, bucket, "run/a", b"a"), _put(client, bucket, "run/b", b"b")]
+    assert list(lister(client, bucket)("run/")) == ["run/a", "run/b"]
+    client.remove_object(bucket, "run/a")
+    client.remove_object(bucket, "run/b")
+    client.remove_bucket(bucket)
+    assert list(lister(client, bucket)("run/")) == []
+    report = _check(client, bucket, writes)
+    assert report.counts["lost"] == 2 and report.damaged == 2
+    assert report.listing is not None and report.listing["error"] == ""
