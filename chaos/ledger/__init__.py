@@ -2,8 +2,10 @@
 
 Every operation a client attempted is recorded with what it sent and what it
 was told: a PUT (key, size, sha256, size class, multipart or not) or a DELETE,
-each acknowledged (a 2xx that claims it is done), failed (an error answer) or
-indeterminate (a timeout or a reset: it may or may not have happened). After
+each acknowledged (a 2xx that claims it is done), failed (a 4xx answer: a
+refusal that changed nothing) or indeterminate (a 5xx, a timeout or a reset:
+it may or may not have happened; S3's own rule for 500 and 503, and MinIO may
+finish a half-applied change when it heals). After
 the faults every key an operation may have changed is read back (its sha256
 computed while streaming, in parallel) and classified, per key, by its last
 acknowledged operation:
@@ -87,6 +89,7 @@ from chaos.ledger.records import (
     LedgerWriter,
     Write,
     load,
+    outcome_of_status,
     sha256_hex,
     writer_for_process,
 )
@@ -117,6 +120,7 @@ __all__ = [
     "judge",
     "load",
     "may_have_won",
+    "outcome_of_status",
     "sha256_hex",
     "writer_for_process",
 ]

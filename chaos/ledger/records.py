@@ -23,6 +23,15 @@ FAILED = "failed"
 INDETERMINATE = "indeterminate"
 OUTCOMES = (ACKED, FAILED, INDETERMINATE)
 
+
+def outcome_of_status(status: int) -> str:
+    """What an error answer says about a request: a 4xx is a refusal that
+    changed nothing (failed); a 5xx leaves it unknown (indeterminate): S3's
+    own rule for 500 and 503, and MinIO may finish a half-applied change when
+    it heals."""
+    return FAILED if status < 500 else INDETERMINATE
+
+
 PUT = "put"
 DELETE = "delete"
 OPS = (PUT, DELETE)

@@ -22,7 +22,7 @@ import time
 
 from locust import HttpUser, between, task
 
-from chaos.ledger import ACKED, DELETE, FAILED, INDETERMINATE, PUT, Write
+from chaos.ledger import ACKED, DELETE, FAILED, INDETERMINATE, PUT, Write, outcome_of_status
 from chaos.sizemix import PART_SIZE
 from loadtests.locustfiles.common import (
     DELETE_NAME,
@@ -101,7 +101,7 @@ class GatewayUser(HttpUser):
                     outcome, detail = FAILED, f"ack with sha256 {claimed!r}"
                     response.failure(detail)
             else:
-                outcome, detail = FAILED, f"HTTP {response.status_code}"
+                outcome, detail = outcome_of_status(response.status_code), f"HTTP {response.status_code}"
                 response.failure(detail)
         latency_ms = (time.monotonic() - start) * 1000.0
         write = Write(
@@ -127,7 +127,7 @@ class GatewayUser(HttpUser):
                 outcome = ACKED
                 response.success()
             else:
-                outcome, detail = FAILED, f"HTTP {response.status_code}"
+                outcome, detail = outcome_of_status(response.status_code), f"HTTP {response.status_code}"
                 response.failure(detail)
         latency_ms = (time.monotonic() - start) * 1000.0
         write = Write(action.key, 0, "", outcome, time.time(), "app", latency_ms, detail, DELETE, action.size_class)

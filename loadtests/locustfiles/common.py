@@ -26,7 +26,16 @@ from locust.env import Environment
 from minio import Minio
 from minio.error import S3Error
 
-from chaos.ledger import ACKED, DELETE, FAILED, INDETERMINATE, PUT, LedgerWriter, Write, writer_for_process
+from chaos.ledger import (
+    ACKED,
+    DELETE,
+    INDETERMINATE,
+    PUT,
+    LedgerWriter,
+    Write,
+    outcome_of_status,
+    writer_for_process,
+)
 from chaos.sizemix import PART_SIZE, SizeMix
 from kernel.errors import BadInputError
 from loadtests.traffic import CHUNK, Action, KeyPool, PatternStream, Shape
@@ -295,13 +304,14 @@ class S3Ops:
 
 
 def attempt(call: Callable[[], object]) -> tuple[str, str, Exception | None]:
-    """Run one S3 request: (outcome, detail, error). An S3 error answer failed
-    it; anything else (a timeout, a reset, a 5xx without an S3 body) left it
-    indeterminate: the request may or may not have been applied."""
+    """Run one S3 request: (outcome, detail, error). An S3 error answer with a
+    4xx status failed it; a 5xx, a timeout, a reset left it indeterminate: the
+    request may or may not have been applied."""
     try:
         call()
     except S3Error as exc:
-        return FAILED, str(exc.code), exc
+        status = getattr(getattr(exc, "response", None), "status", 500)
+        return outcome_of_status(int(status)), f"{exc.code} (HTTP {status})", exc
     except Exception as exc:  # noqa: BLE001 (transport errors: the write may or may not be stored)
         return INDETERMINATE, type(exc).__name__, exc
     return ACKED, "", None

@@ -88,3 +88,35 @@ def test_stop_ends_a_run_before_its_time(minio_cluster_factory: ClusterFactory, 
     run.stop()
     assert not run.running()
     assert run not in RUNNING
+
+
+def test_a_5xx_answer_leaves_the_outcome_unknown_and_a_4xx_is_a_failure(
+    minio_cluster_factory: ClusterFactory, tmp_path
+):
+    """After a 500/503 the request may have been applied (and MinIO may finish a
+    half-applied change when it heals): indeterminate, never "failed"; a 4xx
+    (here NoSuchBucket) is a refusal that changed nothing: failed."""
+    cluster = minio_cluster_factory()
+    client = s3_client(cluster.url(0), cluster.credentials)
+    client.make_bucket(BUCKET)
+    cluster.kill(2)
+    cluster.kill(3)  # 2 of 4 drives: no write quorum, the store answers 503
+    run = _s3_run(cluster, tmp_path / "quorum", seconds=6, CHAOSGATE_RUN_ID="noquorum")
+    run.start()
+    assert run.wait() == 0
+    writes = [w for w in ledger.load(tmp_path / "quorum" / "ledger") if w.op == "put"]
+    # Without write quorum nothing may read as a refusal that changed nothing.
+    assert writes and all(w.outcome == ledger.INDETERMINATE for w in writes), [w.detail for w in writes][:10]
+
+    missing = _s3_run(cluster, tmp_path / "nobucket", seconds=4, CHAOSGATE_RUN_ID="nobucket")
+    missing_env = {**missing.env, "CHAOSGATE_S3_BUCKET": "no-such-bucket"}
+    run = LocustRun(
+        "s3", cluster.url(0), LoadPlan(users=2, spawn_rate=2, run_seconds=4), tmp_path / "nobucket", missing_env
+    )
+    run.start()
+    assert run.wait() == 0
+    refused = [w for w in ledger.load(tmp_path / "nobucket" / "ledger") if w.op == "put"]
+    answered_404 = [w for w in refused if "(HTTP 404)" in w.detail]
+    assert answered_404, [w.detail for w in refused][:10]
+    assert all(w.outcome == ledger.FAILED for w in answered_404)
+    assert not any(w.outcome == ledger.ACKED for w in refused)

@@ -18,6 +18,7 @@ from chaos.ledger import (
     judge,
     load,
     may_have_won,
+    outcome_of_status,
     sha256_hex,
 )
 
@@ -347,3 +348,8 @@ def test_bad_records_are_rejected(field, value, message):
     fields = {"key": "k", "size": 1, "sha256": "0", "outcome": "acked", "at": 0.0, "path": "s3", field: value}
     with pytest.raises(ValueError, match=message):
         Write(**fields)
+
+
+def test_a_4xx_answer_is_a_failure_and_a_5xx_leaves_the_outcome_unknown() -> None:
+    assert [outcome_of_status(s) for s in (400, 403, 404, 413, 499)] == [FAILED] * 5
+    assert [outcome_of_status(s) for s in (500, 502, 503, 504)] == [INDETERMINATE] * 4
