@@ -15,7 +15,7 @@ acknowledged operation:
 * lost: the object is gone although a write is the state it must hold;
 * corrupted: content that no write may leave there: bytes that match no write
   ("partial multipart upload" when they are fewer than an upload's), or the
-  content of a write that was answered with an error;
+  content of a write that was refused (a 4xx answer);
 * stale: the content of an older write, which a later acknowledged write
   definitely replaced;
 * resurrected: the key was deleted (acknowledged) and exists again, in a GET
@@ -48,7 +48,7 @@ acknowledged operation definitely follows:
     still waiting when every acknowledged operation on the key had been sent:
     it may have been applied after all of them.
 
-Never acceptable: the content of a single write answered with an error; the
+Never acceptable: the content of a single write refused with a 4xx; the
 content of an acknowledged write that a later acknowledged one definitely
 followed (stale); the content of an indeterminate write whose client had
 given up before a later acknowledged write was sent (stale: this assumes a

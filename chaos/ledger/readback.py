@@ -145,7 +145,7 @@ def check(
     for write in writes:
         by_key.setdefault(write.key, []).append(write)
     # Keys nobody acknowledged and no write may have reached (single PUTs
-    # answered with an error) are not read: the store said they were not stored.
+    # refused with a 4xx) are not read: the store said they were not stored.
     todo = [
         key
         for key, ops in by_key.items()

@@ -82,7 +82,7 @@ class Write:
         """Not acknowledged, yet possibly applied by the store: no answer at all,
         or a multipart upload that got an error from one of its requests
         (CompleteMultipartUpload can commit and still answer with an error).
-        A single request answered with an error was not applied."""
+        A single request refused with a 4xx was not applied."""
         return self.outcome == INDETERMINATE or (self.outcome == FAILED and self.multipart)
 
 

@@ -114,7 +114,7 @@ def _judge_unacknowledged(ops: Sequence[Write], found: Found) -> Judgement:
 
 def _mismatch(ops: Sequence[Write], same: Sequence[Write], size: int) -> str:
     if same:
-        return "content of a write that was answered with an error"
+        return "content of a write that was refused (4xx)"
     partial = [o for o in ops if o.op == PUT and o.multipart and o.size > size]
     if partial:
         return f"partial multipart upload: {size} of {partial[-1].size} bytes"

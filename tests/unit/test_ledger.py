@@ -199,7 +199,7 @@ def test_content_of_a_write_answered_with_an_error_never_wins():
     for ops in (after, overlapping):
         judgement = judge(ops, found(b"failed"))
         assert judgement.verdict is Verdict.CORRUPTED
-        assert judgement.detail == "content of a write that was answered with an error"
+        assert judgement.detail == "content of a write that was refused (4xx)"
 
 
 def test_a_multipart_upload_answered_with_an_error_may_have_completed_but_never_partly():
