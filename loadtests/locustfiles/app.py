@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import random
 import time
+from typing import Any
 
 from locust import HttpUser, between, task
 
@@ -78,7 +79,6 @@ class GatewayUser(HttpUser):
         digest = hashlib.sha256(body).hexdigest()
         TRAFFIC.pool.note(action.key, digest, action.size_class)
         start = time.monotonic()
-        outcome, detail = INDETERMINATE, ""
         with self.client.request(
             CONTRACT.write_method,
             CONTRACT.write_path.replace("{key}", action.key),
@@ -87,22 +87,13 @@ class GatewayUser(HttpUser):
             timeout=SETTINGS.timeout,
             catch_response=True,
         ) as response:
-            if response.status_code == 0 or response.status_code is None:
-                # No answer (timeout, reset): the write may or may not be stored.
-                detail = str(response.error)[:200]
-                response.failure(detail)
-            elif response.status_code in CONTRACT.ack_status:
+            acked, refusal = False, ""
+            if response.status_code in CONTRACT.ack_status:
                 claimed = _claimed_sha256(response) if CONTRACT.digest_header else digest
-                if claimed == digest:
-                    outcome = ACKED
-                    response.success()
-                else:
-                    # An ack that names the wrong content is not an ack of ours.
-                    outcome, detail = FAILED, f"ack with sha256 {claimed!r}"
-                    response.failure(detail)
-            else:
-                outcome, detail = outcome_of_status(response.status_code), f"HTTP {response.status_code}"
-                response.failure(detail)
+                # An ack that names the wrong content is not an ack of ours.
+                acked = claimed == digest
+                refusal = "" if acked else f"ack with sha256 {claimed!r}"
+            outcome, detail = _answer(response, acked, refusal)
         latency_ms = (time.monotonic() - start) * 1000.0
         write = Write(
             action.key, len(body), digest, outcome, time.time(), "app", latency_ms, detail, PUT, action.size_class
@@ -112,7 +103,6 @@ class GatewayUser(HttpUser):
 
     def _delete(self, action: Action) -> Write:
         start = time.monotonic()
-        outcome, detail = INDETERMINATE, ""
         with self.client.request(
             "DELETE",
             CONTRACT.delete_path.replace("{key}", action.key),
@@ -120,15 +110,7 @@ class GatewayUser(HttpUser):
             timeout=SETTINGS.timeout,
             catch_response=True,
         ) as response:
-            if response.status_code == 0 or response.status_code is None:
-                detail = str(response.error)[:200]
-                response.failure(detail)
-            elif 200 <= response.status_code < 300:
-                outcome = ACKED
-                response.success()
-            else:
-                outcome, detail = outcome_of_status(response.status_code), f"HTTP {response.status_code}"
-                response.failure(detail)
+            outcome, detail = _answer(response, 200 <= (response.status_code or 0) < 300)
         latency_ms = (time.monotonic() - start) * 1000.0
         write = Write(action.key, 0, "", outcome, time.time(), "app", latency_ms, detail, DELETE, action.size_class)
         LEDGER.record(write)
@@ -148,6 +130,25 @@ class GatewayUser(HttpUser):
                     response.failure("content matches no write to the key")
             else:
                 response.failure(f"HTTP {response.status_code}")
+
+
+def _answer(response: Any, acked: bool, refusal: str = "") -> tuple[str, str]:
+    """One request's outcome and detail, marked in Locust's stats: no answer
+    (timeout, reset) leaves it unknown; an ack is an ack; ``refusal`` is a 2xx
+    that is not an ack of ours; any other status as ``outcome_of_status`` says."""
+    if response.status_code == 0 or response.status_code is None:
+        detail = str(response.error)[:200]
+        response.failure(detail)
+        return INDETERMINATE, detail
+    if acked:
+        response.success()
+        return ACKED, ""
+    if refusal:
+        response.failure(refusal)
+        return FAILED, refusal
+    detail = f"HTTP {response.status_code}"
+    response.failure(detail)
+    return outcome_of_status(response.status_code), detail
 
 
 def _claimed_sha256(response: object) -> str | None:
