@@ -23,6 +23,7 @@ from kernel.errors import BadInputError
 
 CLUSTERS = ("kind", "existing")
 PROFILES = ("quick", "standard")
+MAX_LOAD_WORKERS = 16
 
 
 def option(flag: str, help: str, **extra: Any) -> Any:
@@ -94,8 +95,23 @@ class Settings:
         default=target_mod.REFERENCE,
     )
 
+    load_workers: int = option(
+        "--load-workers",
+        "Locust workers as pods in the cluster (Locust's distributed mode, the master next to the harness). "
+        "0 runs Locust as one local process, which a 2-core machine's HPA scenario needs no more than.",
+        default=0,
+    )
+    load_master_host: str = option(
+        "--load-master-host",
+        "Where worker pods reach the Locust master on this machine (it listens only there). Default on kind: "
+        "this machine's address on kind's Docker network; elsewhere it must be given.",
+        default="",
+    )
+
     def __post_init__(self) -> None:
         _one_of("cluster", self.cluster, CLUSTERS)
+        if not 0 <= self.load_workers <= MAX_LOAD_WORKERS:
+            raise BadInputError(f"--load-workers must be 0..{MAX_LOAD_WORKERS}, got {self.load_workers}")
         _one_of("profile", self.profile, PROFILES)
         self.up_options()  # the deployer's own checks of name, workers and image mode
         if self.cluster == "existing":

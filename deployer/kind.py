@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from deployer import engine, tools
 from kernel.errors import BadInputError, InfraError
@@ -178,6 +179,32 @@ class KindCluster:
             return
         with phase(f"load {len(images)} image(s) into kind"):
             run([self._kind(), "load", "docker-image", "--name", self.name, *images], timeout=1800)
+
+
+NETWORK = "kind"
+"""The Docker network kind puts every cluster's nodes on."""
+
+
+def network_gateway(network: str = NETWORK) -> str:
+    """This machine's IPv4 address on kind's Docker network: where pods reach a
+    process on the host (the Locust master), without listening anywhere else."""
+    out = run(["docker", "network", "inspect", network], timeout=60).stdout
+    for config in json.loads(out)[0].get("IPAM", {}).get("Config", []) or []:
+        gateway = str(config.get("Gateway", ""))
+        if gateway and ":" not in gateway:
+            return gateway
+    raise InfraError(f"Docker network {network} has no IPv4 gateway: pods cannot reach this machine through it")
+
+
+def cluster_of_nodes(nodes: Sequence[Mapping[str, Any]]) -> str | None:
+    """The kind cluster these nodes belong to (providerID ``kind://docker/<cluster>/<node>``),
+    or None for nodes that are not kind's."""
+    for node in nodes:
+        provider = str(node.get("spec", {}).get("providerID", ""))
+        parts = provider.removeprefix("kind://").split("/")
+        if provider.startswith("kind://") and len(parts) == 3:
+            return parts[1]
+    return None
 
 
 def leftover_clusters() -> list[str]:

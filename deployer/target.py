@@ -127,6 +127,22 @@ class Target:
     def applies(self, scenario: str) -> bool:
         return not self.scenarios or scenario in self.scenarios
 
+    def services(self) -> dict[str, ServiceRef]:
+        """The Services the harness and the load talk to, by role."""
+        found = {"minio": ServiceRef(self.minio.service, self.minio.port)}
+        if self.app is not None:
+            found["app"] = ServiceRef(self.app.service, self.app.port)
+        if self.prometheus is not None:
+            found["prometheus"] = self.prometheus
+        return found
+
+    def cluster_urls(self) -> dict[str, str]:
+        """The same Services by cluster DNS: how pods in any namespace reach them."""
+        return {
+            role: f"http://{ref.service}.{self.namespace}.svc.cluster.local:{ref.port}"
+            for role, ref in self.services().items()
+        }
+
     def selectors(self) -> dict[str, str]:
         """Pod selectors by role, for the pod observer."""
         found = {"minio": self.minio.selector}

@@ -15,16 +15,55 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
+from deployer.kind import free_port
 from kernel.errors import BadInputError, InfraError, WaitTimeout
 from kernel.procs import owner_env
 from kernel.progress import say
 from kernel.wait import Deadline, Seen, wait_until
+from loadtests import merge
 
 LOCUSTFILES = Path(__file__).parent / "locustfiles"
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+ENV_LEDGER_DIR = "CHAOSGATE_LEDGER_DIR"
+ENV_BYTES_PER_S = "CHAOSGATE_BYTES_PER_S"
+EXPECT_WORKERS_MAX_WAIT_S = 180
+"""How long the master waits for its workers to connect before giving up: a
+worker pod may first need its image loaded and to be scheduled."""
+
+
+class WorkerPool(Protocol):
+    """Locust workers somewhere (local processes, pods) that connect to a
+    master this process starts."""
+
+    count: int
+
+    def bind_host(self) -> str:
+        """The address the master listens on."""
+        ...
+
+    def dial_host(self) -> str:
+        """The address the workers reach the master at."""
+        ...
+
+    def start(self, locustfile: str, master_port: int, env: Mapping[str, str], out_dir: Path) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def worker_env(env: Mapping[str, str], count: int) -> dict[str, str]:
+    """The workers' environment: no ledger folder (their entries travel to the
+    master), and each worker a share of the run's byte budget."""
+    shared = {k: v for k, v in env.items() if k != ENV_LEDGER_DIR}
+    if count > 0 and shared.get(ENV_BYTES_PER_S):
+        shared[ENV_BYTES_PER_S] = str(float(shared[ENV_BYTES_PER_S]) / count)
+    return shared
+
 
 # Everything Locust started and has not yet been reaped: a session-end leak
 # check and signal handlers use it.
@@ -81,6 +120,8 @@ class LocustRun:
     plan: LoadPlan
     out_dir: Path
     env: dict[str, str] = field(default_factory=dict)
+    # Distributed: this process runs the master, the pool the workers.
+    workers: WorkerPool | None = None
     _proc: subprocess.Popen[bytes] | None = None
     _log: Path | None = None
 
@@ -110,6 +151,16 @@ class LocustRun:
             "--loglevel", "WARNING",
             "--exit-code-on-error", "0",
         ]  # fmt: skip
+        master_port = 0
+        if self.workers is not None:
+            master_port = free_port()
+            cmd += [
+                "--master",
+                "--master-bind-host", self.workers.bind_host(),
+                "--master-bind-port", str(master_port),
+                "--expect-workers", str(self.workers.count),
+                "--expect-workers-max-wait", str(EXPECT_WORKERS_MAX_WAIT_S),
+            ]  # fmt: skip
         # The locustfiles import chaos/ and loadtests/ from the repository.
         pythonpath = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
         env = {**os.environ, **self.env, **owner_env(), "PYTHONPATH": pythonpath}
@@ -117,9 +168,17 @@ class LocustRun:
         with self._log.open("wb") as log:
             self._proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         RUNNING.add(self)
+        where = ""
+        if self.workers is not None:
+            where = f" on {self.workers.count} workers"
+            try:
+                self.workers.start(self.locustfile, master_port, worker_env(self.env, self.workers.count), self.out_dir)
+            except BaseException:
+                self.stop()
+                raise
         say(
             f"locust {self.locustfile}: {self.plan.users} users at {self.plan.spawn_rate}/s "
-            f"for {self.plan.run_seconds}s against {self.host}"
+            f"for {self.plan.run_seconds}s against {self.host}{where}"
         )
 
     def running(self) -> bool:
@@ -130,11 +189,16 @@ class LocustRun:
         if self._proc is None:
             raise InfraError("locust was never started")
         deadline = self.plan.run_seconds + self.plan.stop_timeout + 60
+        if self.workers is not None:
+            deadline += EXPECT_WORKERS_MAX_WAIT_S
         try:
             code = self._proc.wait(timeout=deadline)
         except subprocess.TimeoutExpired:
             self.stop()
             raise InfraError(f"locust ran past its {deadline}s bound and was killed; log: {self._log}") from None
+        finally:
+            if self.workers is not None and self._proc.poll() is not None:
+                self.workers.stop()
         RUNNING.discard(self)
         if code != 0:
             raise InfraError(f"locust exited with code {code}; log: {self._log}\n{self.log_tail()}")
@@ -142,6 +206,13 @@ class LocustRun:
 
     def stop(self, grace: float = 10.0) -> None:
         """End Locust and everything it started; safe to call at any time, twice."""
+        try:
+            self._stop_master(grace)
+        finally:
+            if self.workers is not None:
+                self.workers.stop()
+
+    def _stop_master(self, grace: float) -> None:
         proc = self._proc
         if proc is None or proc.poll() is not None:
             RUNNING.discard(self)
@@ -157,6 +228,14 @@ class LocustRun:
             except subprocess.TimeoutExpired:
                 continue
         RUNNING.discard(self)
+
+    def ledger_gaps(self) -> list[str]:
+        """Why this run's ledger may be incomplete (workers that did not confirm
+        every entry); empty for a run without workers or with all confirmed."""
+        folder = self.env.get(ENV_LEDGER_DIR)
+        if self.workers is None or not folder:
+            return []
+        return merge.gaps(Path(folder), self.workers.count)
 
     def log_tail(self, lines: int = 20) -> str:
         if self._log is None or not self._log.exists():

@@ -15,13 +15,15 @@ from chaos.minio_health import ProbeError, Topology, admin_info
 from chaos.settings import Settings
 from chaos.timeline import Timeline
 from chaos.verdict import ScenarioResult
-from deployer import kind, stack
+from deployer import kind, namespaces, stack
 from deployer.target import Target
 from deployer.up import Environment, deploy_stack, host_urls
 from kernel import procs
 from kernel.errors import BadInputError, InfraError, WaitTimeout
 from kernel.wait import Deadline, wait_until
 from loadtests import runner
+from loadtests.incluster import ClusterWorkers
+from loadtests.runner import WorkerPool
 from scenarios.harness import NotApplicable, Stack, require_healthy
 
 
@@ -174,3 +176,60 @@ def leak_audit(settings: Settings, faults_pending: list[str], *, kind_cluster: b
     }
     audit["clean"] = not any(audit[key] for key in list(audit))
     return audit
+
+
+HELPER_NAMESPACE = "chaosgate-helpers"
+"""chaosgate's own namespace in the cluster: Locust worker pods and the relay.
+Created and labelled by the run, deleted at its end; never a namespace of the
+stack under test."""
+
+
+class InClusterLoad:
+    """Locust workers as pods (--load-workers): their image built or pulled
+    and, on kind, loaded into the nodes; chaosgate's helper namespace made.
+    ``workers()`` gives the pool for one load run."""
+
+    def __init__(self, env: Environment, settings: Settings, run_id: str) -> None:
+        self.env = env
+        self.settings = settings
+        self.run_id = run_id
+        self.image = ""
+        self.master = ""
+        self.made_namespace = False
+
+    def setup(self) -> None:
+        kubectl = self.env.kubectl()
+        kind_name = kind.cluster_of_nodes(kubectl.json(["get", "nodes"])["items"])
+        self.master = self.settings.load_master_host or (kind.network_gateway() if kind_name else "")
+        if not self.master:
+            raise BadInputError(
+                "--load-workers on a cluster that is not kind needs --load-master-host "
+                "(CHAOSGATE_LOAD_MASTER_HOST): an address of this machine the cluster's pods can reach"
+            )
+        from deployer.images import loadgen  # noqa: PLC0415 (image builds only with workers)
+        from deployer.images.upstream import registry_reachable  # noqa: PLC0415
+
+        mode = self.settings.images
+        if mode == "auto":
+            mode = "pull" if registry_reachable() else "build"
+        self.image = loadgen.ensure(mode)
+        if kind_name:
+            kind.KindCluster(kind_name, node_image="").load_images([self.image])
+        self.made_namespace = namespaces.claim(
+            kubectl, HELPER_NAMESPACE, self.run_id, pick=f"delete namespace {HELPER_NAMESPACE} (not chaosgate's)"
+        )
+
+    def workers(self) -> WorkerPool:
+        return ClusterWorkers(
+            self.env.kubectl(),
+            HELPER_NAMESPACE,
+            self.image,
+            self.settings.load_workers,
+            bind=self.master,
+            dial=self.master,
+        )
+
+    def close(self) -> None:
+        kubectl = self.env.kubectl()
+        if namespaces.owned(kubectl, HELPER_NAMESPACE):
+            namespaces.release(kubectl, HELPER_NAMESPACE, timeout=180)

@@ -30,7 +30,7 @@ from deployer.target import Target
 from deployer.up import Environment
 from kernel.errors import InfraError, WaitTimeout
 from kernel.wait import Deadline, Seen, wait_until
-from loadtests.runner import LoadPlan, LocustRun, read_history, wait_for_first_row
+from loadtests.runner import LoadPlan, LocustRun, WorkerPool, read_history, wait_for_first_row
 
 
 class NotApplicable(Exception):
@@ -100,8 +100,11 @@ class ScenarioRun:
         profile: Profile,
         slo: Slo,
         rollbacks: Rollbacks | None = None,
+        workers: Callable[[], WorkerPool] | None = None,
     ) -> None:
         self.stack = stack
+        # Locust workers in the cluster (--load-workers), or None: one local Locust.
+        self.workers = workers
         # The run's undo steps: faults register theirs here, cleanup unwinds them.
         self.rollbacks = rollbacks if rollbacks is not None else Rollbacks()
         self.timeline = timeline
@@ -123,7 +126,10 @@ class ScenarioRun:
         """Locust through the target's app, or straight to MinIO over S3 when it has none."""
         app = self.stack.target.app
         locustfile = "app" if app is not None else "s3"
-        host = self.stack.app_url if app is not None else self.stack.minio_url
+        pool = self.workers() if self.workers is not None else None
+        # Worker pods reach the stack by cluster DNS, a local Locust the way the harness does.
+        urls = self.stack.target.cluster_urls() if pool is not None else self.stack.env.urls
+        host = urls["app"] if app is not None else urls["minio"]
         env = {
             "CHAOSGATE_LEDGER_DIR": str(self.ledger_dir),
             "CHAOSGATE_RUN_ID": self.result.name,
@@ -144,11 +150,13 @@ class ScenarioRun:
                 CHAOSGATE_APP_DIGEST_HEADER=app.digest_header,
                 CHAOSGATE_APP_READ_PATH=app.read_path,
                 CHAOSGATE_APP_STORED_AS=app.stored_as,
-                CHAOSGATE_S3_ENDPOINT=self.stack.minio_url,
+                CHAOSGATE_S3_ENDPOINT=urls["minio"],
             )
         plan = LoadPlan(users=users, spawn_rate=self.profile.spawn_rate, run_seconds=seconds)
-        self.locust = LocustRun(locustfile, host, plan, self.dir, env)
-        self.timeline.event("load.start", users=users, seconds=seconds, locustfile=locustfile)
+        self.locust = LocustRun(locustfile, host, plan, self.dir, env, workers=pool)
+        self.timeline.event(
+            "load.start", users=users, seconds=seconds, locustfile=locustfile, workers=pool.count if pool else 0
+        )
         self.locust.start()
         return self.locust
 
@@ -473,6 +481,9 @@ class ScenarioRun:
                 f"{report.aborted_uploads} incomplete multipart upload(s) under {prefix!r} aborted at the end"
             )
         checked = report.checked
+        gaps = self.locust.ledger_gaps() if self.locust is not None else []
+        for gap in gaps:
+            self.result.inconclusive(f"the ledger is incomplete: {gap}")
         if report.acknowledged == 0:
             self.result.inconclusive("no write was acknowledged: the load never reached the stack")
         elif expect_loss:

@@ -312,6 +312,27 @@ def stack(request: pytest.FixtureRequest, stacks: clusters.StackManager) -> Stac
     return stacks.ensure(marker.args[0] if marker else "default")
 
 
+@pytest.fixture(scope="session")
+def load_pool(
+    settings: Settings, cluster: Environment, run_dir: Path, timeline: Timeline
+) -> Iterator[clusters.InClusterLoad | None]:
+    """Locust workers as pods when --load-workers asks for them: the image in
+    the cluster and chaosgate's helper namespace, removed at the end."""
+    if settings.load_workers == 0:
+        yield None
+        return
+    pool = clusters.InClusterLoad(cluster, settings, run_dir.name)
+    try:
+        with timeline.span("phase.load-workers", workers=settings.load_workers):
+            pool.setup()
+    except BadInputError as exc:
+        pytest.exit(f"chaosgate: bad input: {exc}", returncode=2)
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
 @pytest.fixture
 def scenario(
     stack: Stack,
@@ -321,8 +342,10 @@ def scenario(
     profile: Profile,
     slo: Slo,
     rollbacks: Rollbacks,
+    load_pool: clusters.InClusterLoad | None,
 ) -> Iterator[ScenarioRun]:
-    run = ScenarioRun(stack, timeline, scenario_result, run_dir, profile, slo, rollbacks)
+    workers = load_pool.workers if load_pool is not None else None
+    run = ScenarioRun(stack, timeline, scenario_result, run_dir, profile, slo, rollbacks, workers)
     with run.observed():
         yield run
 

@@ -159,8 +159,15 @@ def ensure_wheelhouse(app_dir: Path = stackpins.APP_DIR) -> Path:
     """Download the app's wheels for the image (once per lock and requirement set);
     returns the folder holding ``files/`` and ``simple/``."""
     requirements = app_requirements((app_dir / "pyproject.toml").read_text())
+    return wheelhouse("gateway", requirements, GATEWAY_LOCK, "GATEWAY_LOCK (deployer/images/pyapp.py)")
+
+
+def wheelhouse(what: str, requirements: Sequence[str], lock: Sequence[str], lock_name: str) -> Path:
+    """Wheels for ``requirements`` under ``lock`` as a simple index, downloaded
+    once per lock and requirement set; returns the folder holding ``files/``
+    and ``simple/``."""
     target = pip_target_args()
-    key = hashlib.sha256(json.dumps([GATEWAY_LOCK, requirements, target]).encode()).hexdigest()[:12]
+    key = hashlib.sha256(json.dumps([list(lock), list(requirements), target]).encode()).hexdigest()[:12]
     root = paths.cache_dir() / "stack-images" / "wheels" / key
     if (root / "simple" / "index.html").is_file():
         return root
@@ -171,13 +178,13 @@ def ensure_wheelhouse(app_dir: Path = stackpins.APP_DIR) -> Path:
         files = root / "files"
         files.mkdir(parents=True)
         constraints = root / "constraints.txt"
-        constraints.write_text("\n".join(GATEWAY_LOCK) + "\n")
-        with phase(f"download {len(requirements)} requirements of the gateway as wheels"):
+        constraints.write_text("\n".join(lock) + "\n")
+        with phase(f"download {len(requirements)} requirements of the {what} as wheels"):
             _pip_download(["-d", str(files), "-c", str(constraints), *target, *requirements])
         wheels = sorted(files.glob("*.whl"))
-        extra = unpinned([w.name for w in wheels], GATEWAY_LOCK)
+        extra = unpinned([w.name for w in wheels], lock)
         if extra:
-            say(f"warning: not pinned in GATEWAY_LOCK (deployer/images/pyapp.py): {', '.join(extra)}")
+            say(f"warning: not pinned in {lock_name}: {', '.join(extra)}")
         write_simple_index(wheels, root)
     return root
 

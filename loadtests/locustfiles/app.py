@@ -32,10 +32,10 @@ from loadtests.locustfiles.common import (
     PUT_NAME,
     AppContract,
     LoadSettings,
-    ProcessLedger,
     S3Ops,
     required,
 )
+from loadtests.locustfiles.link import ProcessLedger
 from loadtests.traffic import Action, Traffic
 
 SETTINGS = LoadSettings.from_env()
@@ -78,42 +78,61 @@ class GatewayUser(HttpUser):
         body = random.randbytes(action.size)
         digest = hashlib.sha256(body).hexdigest()
         TRAFFIC.pool.note(action.key, digest, action.size_class)
+        seq = LEDGER.intend(action.key, PUT, action.size_class, len(body), "app", sha256=digest)
         start = time.monotonic()
-        with self.client.request(
-            CONTRACT.write_method,
-            CONTRACT.write_path.replace("{key}", action.key),
-            data=body,
-            name=PUT_NAME,
-            timeout=SETTINGS.timeout,
-            catch_response=True,
-        ) as response:
-            acked, refusal = False, ""
-            if response.status_code in CONTRACT.ack_status:
-                claimed = _claimed_sha256(response) if CONTRACT.digest_header else digest
-                # An ack that names the wrong content is not an ack of ours.
-                acked = claimed == digest
-                refusal = "" if acked else f"ack with sha256 {claimed!r}"
-            outcome, detail = _answer(response, acked, refusal)
-        latency_ms = (time.monotonic() - start) * 1000.0
-        write = Write(
-            action.key, len(body), digest, outcome, time.time(), "app", latency_ms, detail, PUT, action.size_class
-        )
-        LEDGER.record(write)
+
+        def entry(outcome: str, detail: str) -> Write:
+            latency_ms = (time.monotonic() - start) * 1000.0
+            return Write(
+                action.key, len(body), digest, outcome, time.time(), "app", latency_ms, detail, PUT, action.size_class
+            )
+
+        try:
+            with self.client.request(
+                CONTRACT.write_method,
+                CONTRACT.write_path.replace("{key}", action.key),
+                data=body,
+                name=PUT_NAME,
+                timeout=SETTINGS.timeout,
+                catch_response=True,
+            ) as response:
+                acked, refusal = False, ""
+                if response.status_code in CONTRACT.ack_status:
+                    claimed = _claimed_sha256(response) if CONTRACT.digest_header else digest
+                    # An ack that names the wrong content is not an ack of ours.
+                    acked = claimed == digest
+                    refusal = "" if acked else f"ack with sha256 {claimed!r}"
+                outcome, detail = _answer(response, acked, refusal)
+        except BaseException:
+            # Locust stopping the user mid-request: the request may still land.
+            LEDGER.record(entry(INDETERMINATE, "stopped mid-request"), seq)
+            raise
+        write = entry(outcome, detail)
+        LEDGER.record(write, seq)
         return write
 
     def _delete(self, action: Action) -> Write:
+        seq = LEDGER.intend(action.key, DELETE, action.size_class, 0, "app")
         start = time.monotonic()
-        with self.client.request(
-            "DELETE",
-            CONTRACT.delete_path.replace("{key}", action.key),
-            name=DELETE_NAME,
-            timeout=SETTINGS.timeout,
-            catch_response=True,
-        ) as response:
-            outcome, detail = _answer(response, 200 <= (response.status_code or 0) < 300)
-        latency_ms = (time.monotonic() - start) * 1000.0
-        write = Write(action.key, 0, "", outcome, time.time(), "app", latency_ms, detail, DELETE, action.size_class)
-        LEDGER.record(write)
+
+        def entry(outcome: str, detail: str) -> Write:
+            latency_ms = (time.monotonic() - start) * 1000.0
+            return Write(action.key, 0, "", outcome, time.time(), "app", latency_ms, detail, DELETE, action.size_class)
+
+        try:
+            with self.client.request(
+                "DELETE",
+                CONTRACT.delete_path.replace("{key}", action.key),
+                name=DELETE_NAME,
+                timeout=SETTINGS.timeout,
+                catch_response=True,
+            ) as response:
+                outcome, detail = _answer(response, 200 <= (response.status_code or 0) < 300)
+        except BaseException:
+            LEDGER.record(entry(INDETERMINATE, "stopped mid-request"), seq)
+            raise
+        write = entry(outcome, detail)
+        LEDGER.record(write, seq)
         return write
 
     def _get(self, key: str) -> None:

@@ -16,12 +16,11 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, BinaryIO, cast
 from urllib.parse import urlparse
 
 import urllib3
-from locust import events, stats
+from locust import stats
 from locust.env import Environment
 from minio import Minio
 from minio.error import S3Error
@@ -31,13 +30,12 @@ from chaos.ledger import (
     DELETE,
     INDETERMINATE,
     PUT,
-    LedgerWriter,
     Write,
     outcome_of_status,
-    writer_for_process,
 )
 from chaos.sizemix import PART_SIZE, SizeMix
 from kernel.errors import BadInputError
+from loadtests.locustfiles.link import ProcessLedger
 from loadtests.traffic import CHUNK, Action, KeyPool, PatternStream, Shape
 
 # Locust writes its per-second history to disk only every few seconds; the
@@ -45,7 +43,6 @@ from loadtests.traffic import CHUNK, Action, KeyPool, PatternStream, Shape
 stats.CSV_STATS_FLUSH_INTERVAL_SEC = 1
 
 # The runner passes everything through these variables (see loadtests.runner).
-ENV_LEDGER_DIR = "CHAOSGATE_LEDGER_DIR"
 ENV_RUN_ID = "CHAOSGATE_RUN_ID"
 ENV_OBJECT_SIZE = "CHAOSGATE_OBJECT_SIZE"  # one size for every object, when there is no size mix
 ENV_SIZE_MIX = "CHAOSGATE_SIZE_MIX"
@@ -147,29 +144,6 @@ def required(name: str) -> str:
     return value
 
 
-class ProcessLedger:
-    """This Locust process's ledger file: opened when Locust starts, closed
-    when it quits; without CHAOSGATE_LEDGER_DIR nothing is recorded."""
-
-    def __init__(self) -> None:
-        self.writer: LedgerWriter | None = None
-        # Registered by call rather than as decorators, which mypy would see as untyped.
-        events.init.add_listener(self._open)
-        events.quitting.add_listener(self._close)
-
-    def _open(self, environment: Environment, **_: object) -> None:
-        folder = os.environ.get(ENV_LEDGER_DIR)
-        self.writer = writer_for_process(Path(folder), "locust") if folder else None
-
-    def _close(self, environment: Environment, **_: object) -> None:
-        if self.writer is not None:
-            self.writer.close()
-
-    def record(self, write: Write) -> None:
-        if self.writer is not None:
-            self.writer.record(write)
-
-
 def s3_client(endpoint_url: str, timeout: float) -> Minio:
     url = urlparse(endpoint_url)
     # Retries off: the SDK's own retries would turn one failed write into an
@@ -212,13 +186,18 @@ class S3Ops:
         multipart = action.size > PART_SIZE
         stream: PatternStream | io.BytesIO
         digest = ""
+        seed: int | None = None
         if multipart:
-            stream = PatternStream(action.size, random.getrandbits(64))
+            seed = random.getrandbits(64)
+            stream = PatternStream(action.size, seed)
         else:
             body = random.randbytes(action.size)
             digest = hashlib.sha256(body).hexdigest()
             stream = io.BytesIO(body)
         pool.note(action.key, digest or None, action.size_class)
+        seq = self.ledger.intend(
+            action.key, PUT, action.size_class, action.size, "s3", sha256=digest, seed=seed, multipart=multipart
+        )
         start = time.monotonic()
 
         def send() -> None:
@@ -239,7 +218,7 @@ class S3Ops:
             write = Write(
                 action.key, action.size, sha, outcome, at, "s3", latency_ms, detail, PUT, action.size_class, multipart
             )
-            self.ledger.record(write)
+            self.ledger.record(write, seq)
             return write
 
         try:
@@ -252,17 +231,18 @@ class S3Ops:
         return record(outcome, detail)
 
     def delete(self, key: str, size_class: str) -> Write:
+        seq = self.ledger.intend(key, DELETE, size_class, 0, "s3")
         start = time.monotonic()
         try:
             outcome, detail, error = attempt(lambda: self.client.remove_object(self.bucket, self.name(key)))
         except BaseException:
             self.ledger.record(
-                _delete(key, size_class, INDETERMINATE, start=start, detail="stopped mid-request", path="s3")
+                _delete(key, size_class, INDETERMINATE, start=start, detail="stopped mid-request", path="s3"), seq
             )
             raise
         self.fire(DELETE_NAME, start, 0, error)
         write = _delete(key, size_class, outcome, start=start, detail=detail, path="s3")
-        self.ledger.record(write)
+        self.ledger.record(write, seq)
         return write
 
     def read(self, key: str, pool: KeyPool) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from locust import User, between, task
 
-from loadtests.locustfiles.common import LoadSettings, ProcessLedger, S3Ops
+from loadtests.locustfiles.common import LoadSettings, S3Ops
+from loadtests.locustfiles.link import ProcessLedger
 from loadtests.traffic import Traffic
 
 SETTINGS = LoadSettings.from_env()
