@@ -176,3 +176,14 @@ def abort_incomplete_uploads(client: Minio, bucket: str, prefix: str) -> int:
     for name, upload_id in dict.fromkeys(found):
         client._abort_multipart_upload(bucket, name, upload_id)
     return len(dict.fromkeys(found))
+
+
+def remove_prefix(client: Minio, bucket: str, prefix: str) -> int:
+    """Delete every object under ``prefix`` (what a run wrote into a stack
+    chaosgate did not deploy); returns how many. Raises the first error."""
+    from minio.deleteobjects import DeleteObject  # noqa: PLC0415
+
+    names = [o.object_name for o in client.list_objects(bucket, prefix=prefix, recursive=True) if o.object_name]
+    for error in client.remove_objects(bucket, (DeleteObject(n) for n in names)):
+        raise RuntimeError(f"could not delete {error.name}: {error.code} {error.message}")
+    return len(names)

@@ -25,6 +25,9 @@ REQUEST_TIMEOUT = (3.0, 10.0)
 class Kube:
     api: client.ApiClient
     context: str
+    # Namespaces the user named for faults although chaosgate did not create
+    # them: a stack used as deployed on an allowlisted context (--cluster existing).
+    granted: frozenset[str] = frozenset()
 
     @property
     def core(self) -> Any:
@@ -43,14 +46,14 @@ class Kube:
         return client.CustomObjectsApi(self.api)
 
 
-def connect(kubeconfig: Path, context: str | None = None) -> Kube:
+def connect(kubeconfig: Path, context: str | None = None, granted: frozenset[str] = frozenset()) -> Kube:
     if not kubeconfig.is_file():
         raise BadInputError(f"kubeconfig {kubeconfig} does not exist")
     try:
         api = config.new_client_from_config(config_file=str(kubeconfig), context=context)  # type: ignore[no-untyped-call]
     except config.ConfigException as exc:
         raise BadInputError(f"cannot use kubeconfig {kubeconfig} (context {context}): {exc}") from exc
-    kube = Kube(api, context or "")
+    kube = Kube(api, context or "", granted)
     try:
         client.VersionApi(api).get_code(_request_timeout=REQUEST_TIMEOUT)
     except Exception as exc:  # any failure here means the cluster is unreachable
@@ -60,11 +63,16 @@ def connect(kubeconfig: Path, context: str | None = None) -> Kube:
 
 def require_managed_namespace(kube: Kube, namespace: str) -> None:
     """Refuse to act in a namespace chaosgate did not create and label: the
-    blast radius of a fault is the stack under test, nothing else."""
+    blast radius of a fault is the stack under test, nothing else. A
+    namespace the user granted (a target used as deployed on an allowlisted
+    context) is the stack under test by their word."""
+    if namespace in kube.granted:
+        return
     ns = kube.core.read_namespace(namespace, _request_timeout=REQUEST_TIMEOUT)
     labels = ns.metadata.labels or {}
     if labels.get(MANAGED_LABEL) != MANAGED_VALUE:
         raise BadInputError(
             f"namespace {namespace} is not labelled {MANAGED_LABEL}={MANAGED_VALUE}; "
-            "chaosgate injects faults only into namespaces it created"
+            "chaosgate injects faults only into namespaces it created, or the namespace of a target used as "
+            "deployed on an allowlisted context (--cluster existing)"
         )

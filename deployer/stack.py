@@ -6,7 +6,7 @@ its values files, its --set values and the image references chosen for this
 run); a variant adds its values overlay to one release. The MinIO credentials
 are read from the Secret the target names, when needed; they are never
 written to a file, a log or a report. Services of the target are reached
-through NodePort Services chaosgate adds next to them (``expose``), so any
+through NodePort Services chaosgate adds next to them (``make_reachable``), so any
 target on a kind cluster is reachable on loopback whatever its Service types.
 """
 
@@ -81,16 +81,19 @@ def install(
     refs: Mapping[str, str],
     *,
     timeout: float = 900,
+    expose: bool = True,
 ) -> None:
     """helm upgrade --install every release of the target, then wait until
-    every StatefulSet and Deployment in its namespace is Ready."""
+    every StatefulSet and Deployment in its namespace is Ready. ``expose``:
+    NodePort twins of its Services (kind clusters chaosgate made)."""
     overlay = overlay_for(target, variant)
     ensure_namespace(kubectl, target.namespace)
     for release in _releases(target):
         args = ["upgrade", "--install", *release_args(release, target.namespace, overlay, refs)]
         with phase(f"helm install {release.name} ({variant}) into {target.namespace}"):
             helm.run(args, timeout=300)
-    expose(kubectl, target)
+    if expose:
+        make_reachable(kubectl, target)
     wait_ready(kubectl, target.namespace, timeout=timeout)
 
 
@@ -127,7 +130,7 @@ def uninstall(kubectl: Kubectl, helm: Helm, target: Target, *, timeout: float = 
         kubectl.run(["delete", "namespace", target.namespace, "--ignore-not-found", "--wait=true"], timeout=timeout)
 
 
-def expose(kubectl: Kubectl, target: Target, node_ports: Mapping[str, int] | None = None) -> dict[str, str]:
+def make_reachable(kubectl: Kubectl, target: Target, node_ports: Mapping[str, int] | None = None) -> dict[str, str]:
     """A NodePort Service next to each of the target's Services the harness
     talks to, with the same selector and target port, on the node port kind
     maps to loopback. kube-proxy follows the pods through restarts, which a

@@ -119,6 +119,8 @@ class Target:
     scenarios: tuple[str, ...] = ()  # empty: every scenario applies
     slo: Path | None = None
     description: str = ""
+    # role -> URL the harness uses on an existing cluster (ingress, LoadBalancer).
+    urls: dict[str, str] = field(default_factory=dict)
 
     def variants(self) -> tuple[str, ...]:
         """The variants this target can deploy: the plain stack and its overlays."""
@@ -227,6 +229,7 @@ def _build(raw: Mapping[str, Any], file: Path) -> Target:
         prometheus=ServiceRef(prom["service"], prom["port"]) if prom else None,
         scenarios=tuple(raw.get("scenarios", ())),
         slo=_under(base, raw["slo"]) if "slo" in raw else None,
+        urls={role: str(url).rstrip("/") for role, url in raw.get("urls", {}).items()},
     )
 
 
@@ -294,6 +297,8 @@ def reference_problems(target: Target) -> list[str]:
         problems += _variant_problems(target.deploy)
     if target.slo is not None and not target.slo.is_file():
         problems.append(f"slo: {target.slo} does not exist; fix: a path relative to the target file")
+    for role in sorted(set(target.urls) - set(target.services())):
+        problems.append(f"urls.{role}: the target has no {role} section; fix: remove urls.{role} or add {role}")
     return problems
 
 

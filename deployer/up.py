@@ -13,7 +13,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from deployer import kind, metrics_server, runlock, stack, targetimages
+from deployer import kind, metrics_server, namespaces, runlock, stack, targetimages
 from deployer.kubectl import Helm, Kubectl
 from deployer.pins import KIND_NODE_IMAGE
 from deployer.target import REFERENCE, Target, load
@@ -72,6 +72,9 @@ class Environment:
     nodes: list[str]
     urls: dict[str, str] = field(default_factory=dict)
     images: dict[str, str] = field(default_factory=dict)
+    # kind clusters chaosgate made: NodePort twins of the target's Services on
+    # loopback. A cluster it did not create: no NodePorts, namespaces only its own.
+    exposes: bool = True
 
     def kubectl(self) -> Kubectl:
         return Kubectl.for_cluster(self.kubeconfig, self.context)
@@ -174,7 +177,9 @@ def deploy_stack(env: Environment, target: Target, variant: str, timings: Timing
         missing = targetimages.to_load(refs, env.images)
         if missing and env.nodes:
             kind.KindCluster(env.cluster_name, node_image="").load_images(missing)
-        stack.install(env.kubectl(), env.helm(), target, variant, refs)
+        if not env.exposes:
+            namespaces.claim(env.kubectl(), target.namespace, env.cluster_name)
+        stack.install(env.kubectl(), env.helm(), target, variant, refs, expose=env.exposes)
 
 
 def down(cluster_name: str) -> bool:

@@ -15,9 +15,11 @@ from chaos.minio_health import ProbeError, Topology, admin_info
 from chaos.settings import Settings
 from chaos.timeline import Timeline
 from chaos.verdict import ScenarioResult
-from deployer import kind, namespaces, stack
+from deployer import access, kind, namespaces, stack
+from deployer.kubectl import Kubectl
+from deployer.reach import RelayReach
 from deployer.target import Target
-from deployer.up import Environment, deploy_stack, host_urls
+from deployer.up import Environment, deploy_stack
 from kernel import procs
 from kernel.errors import BadInputError, InfraError, WaitTimeout
 from kernel.wait import Deadline, wait_until
@@ -26,26 +28,120 @@ from loadtests.incluster import ClusterWorkers
 from loadtests.runner import WorkerPool
 from scenarios.harness import NotApplicable, Stack, require_healthy
 
+HELPER_NAMESPACE = "chaosgate-helpers"
+"""chaosgate's own namespace in the cluster: Locust worker pods and the relay.
+Created and labelled by the run, deleted at its end; never a namespace of the
+stack under test."""
 
-def existing(settings: Settings, target: Target) -> Environment:
-    """An existing cluster: the user's kubeconfig, only an allowed context
-    (Settings checked that), and the stack reached through
-    ``CHAOSGATE_MINIO_URL`` / ``CHAOSGATE_APP_URL`` or loopback."""
-    kubeconfig = Path(os.environ.get("KUBECONFIG", str(Path.home() / ".kube" / "config"))).expanduser()
-    if not kubeconfig.is_file():
-        raise BadInputError(f"--cluster existing: kubeconfig {kubeconfig} does not exist (set KUBECONFIG)")
-    urls = host_urls()
-    urls["minio"] = os.environ.get("CHAOSGATE_MINIO_URL", urls["minio"])
-    urls["app"] = os.environ.get("CHAOSGATE_APP_URL", urls["app"])
-    return Environment(
-        cluster_name=settings.kube_context,
-        kubeconfig=kubeconfig,
-        context=settings.kube_context,
-        namespace=target.namespace,
-        nodes=[],
-        urls=urls,
-        images={},
-    )
+
+class Existing:
+    """A cluster chaosgate did not create (--cluster existing): only an
+    allowlisted context (Settings checked that before anything ran), every
+    check made before the first change, and only chaosgate's own objects
+    changed or removed. ``check`` reads; ``open`` makes the helper namespace
+    and the relay and returns the Environment; ``close`` removes them."""
+
+    def __init__(self, settings: Settings, target: Target, run_id: str) -> None:
+        self.settings = settings
+        self.target = target
+        self.run_id = run_id
+        kubeconfig = Path(os.environ.get("KUBECONFIG", str(Path.home() / ".kube" / "config"))).expanduser()
+        if not kubeconfig.is_file():
+            raise BadInputError(f"--cluster existing: kubeconfig {kubeconfig} does not exist (set KUBECONFIG)")
+        self.kubeconfig = kubeconfig
+        self.kubectl = Kubectl.for_cluster(kubeconfig, settings.kube_context)
+        self.kind_name: str | None = None
+        self.reach: RelayReach | None = None
+
+    def check(self) -> None:
+        """Reachable, permitted, namespaces as the rules say: BadInputError
+        (exit 2) naming each problem, and nothing changed."""
+        target = self.target
+        # Namespace create/delete: for the stack's namespace and for chaosgate's helper namespace.
+        makes_namespaces = target.deploy is not None or self.needs_helpers()
+        access.require(self.kubectl, [target.namespace, HELPER_NAMESPACE], deploys=makes_namespaces)
+        found = namespaces.read(self.kubectl, target.namespace)
+        if target.deploy is None and found is None:
+            raise BadInputError(
+                f"namespace {target.namespace} does not exist in context {self.settings.kube_context}: a target "
+                "without deploy is used as deployed; fix namespace: in the target file or deploy the stack first"
+            )
+        if target.deploy is not None:
+            namespaces.decide(found)  # a namespace chaosgate did not make is refused, never adopted
+        namespaces.decide(namespaces.read(self.kubectl, HELPER_NAMESPACE), pick=_HELPER_PICK)
+        self.kind_name = kind.cluster_of_nodes(self.kubectl.json(["get", "nodes"])["items"])
+        if target.deploy is not None and self.kind_name is None:
+            raise BadInputError(
+                f"target {target.name} has a deploy section, and context {self.settings.kube_context} is not a kind "
+                "cluster chaosgate can load images into: deploy the stack with Helm yourself and remove deploy: "
+                "from the target file (it is then used as deployed)"
+            )
+        if self.settings.load_workers and self.kind_name is None and not self.settings.load_master_host:
+            raise BadInputError(
+                "--load-workers on a cluster that is not kind needs --load-master-host "
+                "(CHAOSGATE_LOAD_MASTER_HOST): an address of this machine the cluster's pods can reach"
+            )
+
+    def needs_helpers(self) -> bool:
+        """Whether chaosgate runs pods of its own here: the relay (a Service the
+        target gives no URL for) or Locust workers."""
+        return len(self.target.urls) < len(self.target.services()) or bool(self.settings.load_workers)
+
+    def needs_images(self) -> bool:
+        """Whether this run builds or pulls images (Docker needed): the helpers'
+        image, the stack's when chaosgate deploys it."""
+        return self.needs_helpers() or self.target.deploy is not None
+
+    def open(self) -> Environment:
+        images: dict[str, str] = {}
+        nodes: list[str] = []
+        if self.kind_name is not None:
+            nodes = kind.KindCluster(self.kind_name, node_image="").nodes()
+        if self.target.deploy is not None and self.kind_name is not None:
+            from deployer.images import stack as stack_images  # noqa: PLC0415 (heavy, only when deploying)
+
+            images = stack_images.ensure_stack_images(self.settings.images)
+            kind.KindCluster(self.kind_name, node_image="").load_images(sorted(set(images.values())))
+        urls = dict(self.target.urls)
+        missing = {role: ref for role, ref in self.target.services().items() if role not in urls}
+        if missing:
+            image = helper_image(self.settings.images)
+            if self.kind_name is not None:
+                kind.KindCluster(self.kind_name, node_image="").load_images([image])
+            namespaces.claim(self.kubectl, HELPER_NAMESPACE, self.run_id, pick=_HELPER_PICK)
+            services = {role: (ref.service, self.target.namespace, ref.port) for role, ref in missing.items()}
+            self.reach = RelayReach(self.kubectl, HELPER_NAMESPACE, image, services)
+            urls.update(self.reach.open())
+        return Environment(
+            cluster_name=self.kind_name or self.settings.kube_context,
+            kubeconfig=self.kubeconfig,
+            context=self.settings.kube_context,
+            namespace=self.target.namespace,
+            nodes=nodes,
+            urls=urls,
+            images=images,
+            exposes=False,
+        )
+
+    def close(self) -> None:
+        if self.reach is not None:
+            self.reach.close()
+            self.reach = None
+        if namespaces.owned(self.kubectl, HELPER_NAMESPACE):
+            namespaces.release(self.kubectl, HELPER_NAMESPACE, timeout=180)
+
+
+_HELPER_PICK = f"chaosgate needs namespace {HELPER_NAMESPACE} for its helpers"
+
+
+def helper_image(mode: str) -> str:
+    """The image of the relay and the Locust workers, pulled or built as ``mode`` says."""
+    from deployer.images import loadgen  # noqa: PLC0415 (image builds only where helpers run)
+    from deployer.images.upstream import registry_reachable  # noqa: PLC0415
+
+    if mode == "auto":
+        mode = "pull" if registry_reachable() else "build"
+    return loadgen.ensure(mode)
 
 
 class StackManager:
@@ -68,6 +164,13 @@ class StackManager:
             raise NotApplicable(
                 f"target {self.target.name} has no variant {variant!r} (it has {', '.join(self.target.variants())})"
             )
+        if self.target.deploy is None:
+            # Used as deployed: chaosgate only connects (its one variant is the stack as it runs).
+            if self.current is None:
+                self.variant = variant
+                self.current = self._connect(variant)
+            require_healthy(self.current)
+            return self.current
         if self.variant != variant or self.current is None:
             self.remove()
             with self.timeline.span("phase.stack", variant=variant, target=self.target.name):
@@ -89,15 +192,26 @@ class StackManager:
         ensure_bucket(self.env.urls["minio"], credentials, self.target.minio.bucket)
         return Stack(
             env=self.env,
-            kube=connect(self.env.kubeconfig, self.env.context),
+            kube=connect(self.env.kubeconfig, self.env.context, granted=self._granted()),
             credentials=credentials,
             variant=variant,
             topology=shape,
             target=self.target,
         )
 
+    def _granted(self) -> frozenset[str]:
+        """Faults may act in the target's namespace without chaosgate's label
+        only when the target is used as deployed on an existing cluster."""
+        if self.target.deploy is None and not self.env.exposes:
+            return frozenset({self.target.namespace})
+        return frozenset()
+
     def remove(self) -> None:
         if self.variant is None:
+            return
+        if self.target.deploy is None:  # never uninstall what chaosgate did not install
+            self.variant = None
+            self.current = None
             return
         with self.timeline.span("phase.stack-remove", variant=self.variant):
             stack.uninstall(self.env.kubectl(), self.env.helm(), self.target)
@@ -178,12 +292,6 @@ def leak_audit(settings: Settings, faults_pending: list[str], *, kind_cluster: b
     return audit
 
 
-HELPER_NAMESPACE = "chaosgate-helpers"
-"""chaosgate's own namespace in the cluster: Locust worker pods and the relay.
-Created and labelled by the run, deleted at its end; never a namespace of the
-stack under test."""
-
-
 class InClusterLoad:
     """Locust workers as pods (--load-workers): their image built or pulled
     and, on kind, loaded into the nodes; chaosgate's helper namespace made.
@@ -206,13 +314,7 @@ class InClusterLoad:
                 "--load-workers on a cluster that is not kind needs --load-master-host "
                 "(CHAOSGATE_LOAD_MASTER_HOST): an address of this machine the cluster's pods can reach"
             )
-        from deployer.images import loadgen  # noqa: PLC0415 (image builds only with workers)
-        from deployer.images.upstream import registry_reachable  # noqa: PLC0415
-
-        mode = self.settings.images
-        if mode == "auto":
-            mode = "pull" if registry_reachable() else "build"
-        self.image = loadgen.ensure(mode)
+        self.image = helper_image(self.settings.images)
         if kind_name:
             kind.KindCluster(kind_name, node_image="").load_images([self.image])
         self.made_namespace = namespaces.claim(
@@ -230,6 +332,7 @@ class InClusterLoad:
         )
 
     def close(self) -> None:
-        kubectl = self.env.kubectl()
-        if namespaces.owned(kubectl, HELPER_NAMESPACE):
-            namespaces.release(kubectl, HELPER_NAMESPACE, timeout=180)
+        # Only a namespace this pool made: on an existing cluster the relay
+        # lives there too, and the cluster's own cleanup removes it last.
+        if self.made_namespace:
+            namespaces.release(self.env.kubectl(), HELPER_NAMESPACE, timeout=180)

@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from chaos import faults, ledger
-from chaos.clients import Credentials, abort_incomplete_uploads, http_pool, lister, object_reader, s3_client
+from chaos.clients import (
+    Credentials,
+    abort_incomplete_uploads,
+    http_pool,
+    lister,
+    object_reader,
+    remove_prefix,
+    s3_client,
+)
 from chaos.kube import Kube
 from chaos.minio_health import ProbeError, Topology, admin_info, observe_rejoined
 from chaos.observe import Sampler
@@ -474,6 +482,14 @@ class ScenarioRun:
             report.aborted_uploads = abort_incomplete_uploads(client, self.stack.bucket, prefix)
         except Exception as exc:  # noqa: BLE001 (cleanup: a failure is reported, the verdict stands on the reads)
             self.timeline.event("ledger.abort_uploads.failed", error=f"{type(exc).__name__}: {exc}"[:300])
+        if self.stack.target.deploy is None:
+            # A stack chaosgate did not deploy keeps nothing of the run but what was there.
+            try:
+                removed = remove_prefix(client, self.stack.bucket, prefix)
+                self.result.checks.append(f"{removed} object(s) the run wrote under {prefix!r} removed again")
+            except Exception as exc:  # noqa: BLE001 (cleanup: reported, the verdict stands on the reads)
+                self.timeline.event("ledger.cleanup.failed", error=f"{type(exc).__name__}: {exc}"[:300])
+                self.result.inconclusive(f"could not remove the run's objects under {prefix!r}: {exc}")
         load = {k.removeprefix("CHAOSGATE_").lower(): v for k, v in self.profile.load_env().items()}
         self.result.ledger = {**report.to_dict(), "load": load}
         if report.aborted_uploads is not None:

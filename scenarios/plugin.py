@@ -276,7 +276,7 @@ def cluster(
 ) -> Iterator[Environment]:
     """The cluster the scenarios run on, with metrics-server; no stack yet."""
     if settings.cluster == "existing":
-        yield clusters.existing(settings, target)
+        yield from _existing_cluster(settings, target, run_dir, timeline)
         return
     pytestconfig.stash[KIND_TOUCHED_KEY] = True
     with timeline.span("phase.host-setup"):
@@ -296,6 +296,27 @@ def cluster(
             print(f"\nkeeping kind cluster {kind_cluster.name}; kubeconfig {kind_cluster.kubeconfig}")
         else:
             kind_cluster.delete()
+
+
+def _existing_cluster(settings: Settings, target: Target, run_dir: Path, timeline: Timeline) -> Iterator[Environment]:
+    """A cluster the user runs: checked (reachable, permitted, namespaces)
+    before this machine or the cluster changes; then chaosgate's helpers."""
+    try:
+        existing = clusters.Existing(settings, target, run_dir.name)
+        with timeline.span("phase.cluster-checks", context=settings.kube_context):
+            existing.check()
+    except BadInputError as exc:
+        pytest.exit(f"chaosgate: bad input: {exc}", returncode=2)
+    if existing.needs_images():
+        with timeline.span("phase.host-setup"):
+            prepare_host(settings.images)
+    try:
+        with timeline.span("phase.cluster", context=settings.kube_context):
+            env = existing.open()
+        timeline.event("cluster.urls", cluster=env.cluster_name, urls=env.urls)
+        yield env
+    finally:
+        existing.close()
 
 
 @pytest.fixture(scope="session")
