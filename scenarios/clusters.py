@@ -45,7 +45,7 @@ class Existing:
         self.settings = settings
         self.target = target
         self.run_id = run_id
-        kubeconfig = Path(os.environ.get("KUBECONFIG", str(Path.home() / ".kube" / "config"))).expanduser()
+        kubeconfig = user_kubeconfig()
         if not kubeconfig.is_file():
             raise BadInputError(f"--cluster existing: kubeconfig {kubeconfig} does not exist (set KUBECONFIG)")
         self.kubeconfig = kubeconfig
@@ -142,6 +142,15 @@ def helper_image(mode: str) -> str:
     if mode == "auto":
         mode = "pull" if registry_reachable() else "build"
     return loadgen.ensure(mode)
+
+
+def _helper_namespace_left(settings: Settings) -> bool:
+    return namespaces.read(Kubectl.for_cluster(user_kubeconfig(), settings.kube_context), HELPER_NAMESPACE) is not None
+
+
+def user_kubeconfig() -> Path:
+    """The user's kubeconfig for --cluster existing: KUBECONFIG (one file), else ~/.kube/config."""
+    return Path(os.environ.get("KUBECONFIG", str(Path.home() / ".kube" / "config"))).expanduser()
 
 
 class StackManager:
@@ -270,7 +279,9 @@ def read_topology(url: str, credentials: Credentials, timeout: float = 120.0) ->
     return shape
 
 
-def leak_audit(settings: Settings, faults_pending: list[str], *, kind_cluster: bool) -> dict[str, Any]:
+def leak_audit(
+    settings: Settings, faults_pending: list[str], *, kind_cluster: bool, existing_cluster: bool = False
+) -> dict[str, Any]:
     """What a run must not leave behind: Locust processes (of this run, or of
     any run that no longer exists), stopped nodes, the cluster and its node
     containers (unless kept). The cluster part only for a run that began
@@ -287,6 +298,8 @@ def leak_audit(settings: Settings, faults_pending: list[str], *, kind_cluster: b
         "nodes_left_stopped": sorted(n for n, up in containers.items() if not up),
         "cluster_left": settings.cluster_name in leftovers and not settings.keep_cluster,
         "node_containers_left": sorted(containers) if not settings.keep_cluster else [],
+        # On a cluster chaosgate did not create: its helper namespace (relay, workers) is gone.
+        "helper_namespace_left": existing_cluster and _helper_namespace_left(settings),
     }
     audit["clean"] = not any(audit[key] for key in list(audit))
     return audit

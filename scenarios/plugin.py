@@ -48,6 +48,7 @@ LOCK_KEY = pytest.StashKey[runlock.RunLock]()
 ROLLBACKS_KEY = pytest.StashKey[Rollbacks]()
 KIND_TOUCHED_KEY = pytest.StashKey[bool]()  # this run began making a kind cluster
 TARGET_KEY = pytest.StashKey[Target]()
+EXISTING_KEY = pytest.StashKey[bool]()  # this run began using an existing cluster
 PREFLIGHT = "preflight"
 
 
@@ -276,6 +277,7 @@ def cluster(
 ) -> Iterator[Environment]:
     """The cluster the scenarios run on, with metrics-server; no stack yet."""
     if settings.cluster == "existing":
+        pytestconfig.stash[EXISTING_KEY] = True
         yield from _existing_cluster(settings, target, run_dir, timeline)
         return
     pytestconfig.stash[KIND_TOUCHED_KEY] = True
@@ -512,7 +514,12 @@ def _leak_audit(config: pytest.Config, run_dir: Path) -> None:
     settings = _settings(config)
     pending = config.stash[ROLLBACKS_KEY].pending() if ROLLBACKS_KEY in config.stash else []
     try:
-        audit = clusters.leak_audit(settings, pending, kind_cluster=config.stash.get(KIND_TOUCHED_KEY, False))
+        audit = clusters.leak_audit(
+            settings,
+            pending,
+            kind_cluster=config.stash.get(KIND_TOUCHED_KEY, False),
+            existing_cluster=config.stash.get(EXISTING_KEY, False),
+        )
     except ChaosgateError as exc:
         config.stash[PROBLEMS_KEY].append(f"leak audit could not run: {exc}")
         return

@@ -50,7 +50,7 @@ def _set(path: str, value: Any):
         *parents, last = path.split(".")
         node: Any = data
         for part in parents:
-            node = node[int(part)] if part.isdigit() else node[part]
+            node = node[int(part)] if part.isdigit() else node.setdefault(part, {})
         if value is DELETE:
             del node[last]
         elif last.isdigit():
@@ -86,6 +86,9 @@ BAD_TARGETS = [
     ("slo", "missing-slo.yaml", ["slo:", "does not exist"]),
     ("scenarios", ["pod kill"], ["scenarios[0]", "by name"]),
     ("colour", "blue", ["(top level)", "unknown field(s)", "'colour'"]),
+    ("urls.minio", "minio.example:9000", ["urls.minio", "http(s) URL"]),
+    ("urls.minio", "http://minio.example:9000/bucket", ["urls.minio", "host and port only"]),
+    ("urls.db", "http://db:5432", ["urls", "unknown field(s)"]),
 ]
 
 
@@ -114,7 +117,9 @@ def test_paths_are_relative_to_the_target_file() -> None:
     assert reference.variants() == ("default", "two-pools", "ephemeral", "unsafe-app")
 
 
-@pytest.mark.parametrize("path", ["targets/reference.yaml", "examples/naive-stack/target.yaml"])
+@pytest.mark.parametrize(
+    "path", ["targets/reference.yaml", "examples/naive-stack/target.yaml", "examples/existing-cluster/target.yaml"]
+)
 def test_the_shipped_targets_load(path: str) -> None:
     loaded = target.load(ROOT / path)
     assert loaded.minio.statefulsets and loaded.minio.selector
@@ -191,3 +196,26 @@ def test_a_reach_service_needs_a_selector_and_the_named_port() -> None:
         stack.reach_service("minio", service, 9443, 30900, "ns")
     with pytest.raises(BadInputError, match="has no pod selector"):
         stack.reach_service("minio", {"metadata": {"name": "ext"}, "spec": {"ports": [{"port": 9000}]}}, 9000, 1, "ns")
+
+
+def test_urls_are_taken_as_given_and_cluster_urls_use_cluster_dns(bad, tmp_path: Path) -> None:
+    data = copy.deepcopy(REFERENCE)
+    data["urls"] = {"minio": "https://minio.staging.example:9000/"}
+    path = write(tmp_path, data)
+    try:
+        loaded = target.load(path)
+    finally:
+        path.unlink()
+    assert loaded.urls == {"minio": "https://minio.staging.example:9000"}
+    assert loaded.cluster_urls()["minio"] == "http://minio.chaosgate.svc.cluster.local:9000"
+    assert loaded.cluster_urls()["app"] == "http://gateway.chaosgate.svc.cluster.local:8080"
+
+
+def test_a_url_for_a_service_the_target_lacks_is_refused(bad) -> None:
+    def change(data: dict) -> None:
+        del data["app"]
+        del data["hpa"]
+        data["urls"] = {"app": "http://app.example:80"}
+
+    message = bad(change)
+    assert "urls.app: the target has no app section" in message
