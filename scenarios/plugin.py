@@ -277,8 +277,7 @@ def cluster(
 ) -> Iterator[Environment]:
     """The cluster the scenarios run on, with metrics-server; no stack yet."""
     if settings.cluster == "existing":
-        pytestconfig.stash[EXISTING_KEY] = True
-        yield from _existing_cluster(settings, target, run_dir, timeline)
+        yield from _existing_cluster(pytestconfig, settings, target, run_dir, timeline)
         return
     pytestconfig.stash[KIND_TOUCHED_KEY] = True
     with timeline.span("phase.host-setup"):
@@ -300,7 +299,9 @@ def cluster(
             kind_cluster.delete()
 
 
-def _existing_cluster(settings: Settings, target: Target, run_dir: Path, timeline: Timeline) -> Iterator[Environment]:
+def _existing_cluster(
+    config: pytest.Config, settings: Settings, target: Target, run_dir: Path, timeline: Timeline
+) -> Iterator[Environment]:
     """A cluster the user runs: checked (reachable, permitted, namespaces)
     before this machine or the cluster changes; then chaosgate's helpers."""
     try:
@@ -309,6 +310,7 @@ def _existing_cluster(settings: Settings, target: Target, run_dir: Path, timelin
             existing.check()
     except BadInputError as exc:
         pytest.exit(f"chaosgate: bad input: {exc}", returncode=2)
+    config.stash[EXISTING_KEY] = True  # from here on the run may leave something there
     if existing.needs_images():
         with timeline.span("phase.host-setup"):
             prepare_host(settings.images)
