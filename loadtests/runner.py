@@ -229,6 +229,16 @@ class LocustRun:
                 continue
         RUNNING.discard(self)
 
+    def worker_books(self) -> dict[str, dict[str, object]]:
+        """Per worker what the master's summary says (entries, requests, rps);
+        empty for a run without workers."""
+        folder = self.env.get(ENV_LEDGER_DIR)
+        path = Path(folder) / merge.SUMMARY if folder else None
+        if self.workers is None or path is None or not path.is_file():
+            return {}
+        books: dict[str, dict[str, object]] = json.loads(path.read_text()).get("workers", {})
+        return books
+
     def ledger_gaps(self) -> list[str]:
         """Why this run's ledger may be incomplete (workers that did not confirm
         every entry); empty for a run without workers or with all confirmed."""

@@ -123,6 +123,7 @@ class ScenarioRun:
         self.ledger_dir = self.dir / "ledger"
         self.ledger_dir.mkdir(parents=True, exist_ok=True)
         self.locust: LocustRun | None = None
+        self.planned_s = 0.0  # seconds of load this scenario planned
         self.sampler: Sampler | None = None
         # Timed-out waits with what they last saw, to tell a stack that did
         # not act from a harness that could not see.
@@ -162,6 +163,7 @@ class ScenarioRun:
             )
         plan = LoadPlan(users=users, spawn_rate=self.profile.spawn_rate, run_seconds=seconds)
         self.locust = LocustRun(locustfile, host, plan, self.dir, env, workers=pool)
+        self.planned_s += seconds
         self.timeline.event(
             "load.start", users=users, seconds=seconds, locustfile=locustfile, workers=pool.count if pool else 0
         )
@@ -185,6 +187,19 @@ class ScenarioRun:
         if self.locust is not None:
             self.locust.wait()
             self.timeline.event("load.end", summary=self.locust.summary())
+            self._load_rates(self.locust)
+
+    def _load_rates(self, load: LocustRun) -> None:
+        """Requests per second the load made, in total and per Locust worker
+        (what --load-workers buys on this machine), as measurements."""
+        summary = load.summary()
+        total = sum(int(v["requests"]) for v in summary.values() if isinstance(v, dict) and "requests" in v)
+        self.measure("load_rps", round(total / load.plan.run_seconds, 1), unit="/s")
+        rates = [float(r) for b in load.worker_books().values() if isinstance(r := b.get("rps"), int | float)]
+        self.measure("load_workers", float(len(rates)) if load.workers is not None else 0.0, unit="")
+        if rates:
+            self.measure("load_rps_per_worker_min", min(rates), unit="/s")
+            self.measure("load_rps_per_worker_max", max(rates), unit="/s")
 
     def _load_reading(self) -> Mapping[str, Any]:
         # Load only while Locust runs: its history file keeps its last row after
@@ -229,6 +244,13 @@ class ScenarioRun:
                 self.timeline.event("cleanup.reverted", targets=reverted)
             self.sampler.stop()
             self.result.t_end = self.timeline.now()
+            # What the harness costs beyond the scenario's planned time (load
+            # runs, holds): deploys, waits for health, read-back, cleanup.
+            if self.planned_s > 0:
+                wall = self.result.t_end - self.result.t_start
+                self.result.measurements["wall_s"] = round(wall, 1)
+                self.result.measurements["planned_s"] = self.planned_s
+                self.result.measurements["overhead_ratio"] = round(wall / self.planned_s, 2)
 
     @contextmanager
     def fault(self, name: str, **data: Any) -> Iterator[None]:
