@@ -49,6 +49,7 @@ ROLLBACKS_KEY = pytest.StashKey[Rollbacks]()
 KIND_TOUCHED_KEY = pytest.StashKey[bool]()  # this run began making a kind cluster
 TARGET_KEY = pytest.StashKey[Target]()
 EXISTING_KEY = pytest.StashKey[bool]()  # this run began using an existing cluster
+EXISTING_CHECKED_KEY = pytest.StashKey[clusters.Existing]()
 PREFLIGHT = "preflight"
 
 
@@ -89,6 +90,12 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[SLO_KEY] = load_slo(settings.slo_path(target))
         if settings.cluster == "kind":
             config.stash[LOCK_KEY] = runlock.acquire(settings.cluster_name)
+        else:
+            # A cluster chaosgate did not create is only read here: reachable,
+            # permitted, namespaces as the rules say, before a run folder exists.
+            existing = clusters.Existing(settings, target, time.strftime("%Y%m%d-%H%M%S"))
+            existing.check()
+            config.stash[EXISTING_CHECKED_KEY] = existing
     except BadInputError as exc:
         pytest.exit(f"chaosgate: bad input: {exc}", returncode=2)
     previous = config.stash[LOCK_KEY].previous if LOCK_KEY in config.stash else None
@@ -277,7 +284,7 @@ def cluster(
 ) -> Iterator[Environment]:
     """The cluster the scenarios run on, with metrics-server; no stack yet."""
     if settings.cluster == "existing":
-        yield from _existing_cluster(pytestconfig, settings, target, run_dir, timeline)
+        yield from _existing_cluster(pytestconfig, settings, timeline)
         return
     pytestconfig.stash[KIND_TOUCHED_KEY] = True
     with timeline.span("phase.host-setup"):
@@ -299,17 +306,10 @@ def cluster(
             kind_cluster.delete()
 
 
-def _existing_cluster(
-    config: pytest.Config, settings: Settings, target: Target, run_dir: Path, timeline: Timeline
-) -> Iterator[Environment]:
-    """A cluster the user runs: checked (reachable, permitted, namespaces)
-    before this machine or the cluster changes; then chaosgate's helpers."""
-    try:
-        existing = clusters.Existing(settings, target, run_dir.name)
-        with timeline.span("phase.cluster-checks", context=settings.kube_context):
-            existing.check()
-    except BadInputError as exc:
-        pytest.exit(f"chaosgate: bad input: {exc}", returncode=2)
+def _existing_cluster(config: pytest.Config, settings: Settings, timeline: Timeline) -> Iterator[Environment]:
+    """A cluster the user runs, checked at configure (before this machine or
+    the cluster changed); now chaosgate's helpers there."""
+    existing = config.stash[EXISTING_CHECKED_KEY]
     config.stash[EXISTING_KEY] = True  # from here on the run may leave something there
     if existing.needs_images():
         with timeline.span("phase.host-setup"):
