@@ -18,11 +18,12 @@ from minio import Minio, MinioAdmin
 from minio.credentials.providers import StaticProvider
 from minio.error import S3Error, ServerError
 from urllib3 import PoolManager
-from urllib3.exceptions import ProtocolError
+from urllib3.exceptions import HTTPError, ProtocolError
 from urllib3.util import Retry, Timeout
 
 from chaos.ledger import StoreRefused
 from kernel.errors import BadInputError
+from kernel.wait import Deadline, Seen, wait_until
 
 # Seconds. Loopback and in-cluster peers answer in milliseconds; a few seconds
 # leaves room for a busy CI machine while still showing an outage as an outage.
@@ -178,12 +179,31 @@ def abort_incomplete_uploads(client: Minio, bucket: str, prefix: str) -> int:
     return len(dict.fromkeys(found))
 
 
-def remove_prefix(client: Minio, bucket: str, prefix: str) -> int:
+def remove_prefix(client: Minio, bucket: str, prefix: str, timeout: float = 180.0) -> int:
     """Delete every object under ``prefix`` (what a run wrote into a stack
-    chaosgate did not deploy); returns how many. Raises the first error."""
+    chaosgate did not deploy); returns how many. A store that refuses writes
+    for a while (503 SlowDownWrite after a full outage, while it heals) is
+    asked again until ``timeout``; WaitTimeout says what it last answered."""
     from minio.deleteobjects import DeleteObject  # noqa: PLC0415
 
-    names = [o.object_name for o in client.list_objects(bucket, prefix=prefix, recursive=True) if o.object_name]
-    for error in client.remove_objects(bucket, (DeleteObject(n) for n in names)):
-        raise RuntimeError(f"could not delete {error.name}: {error.code} {error.message}")
-    return len(names)
+    removed = 0
+
+    def sweep() -> Seen:
+        nonlocal removed
+        names = [o.object_name for o in client.list_objects(bucket, prefix=prefix, recursive=True) if o.object_name]
+        errors = list(client.remove_objects(bucket, (DeleteObject(n) for n in names)))
+        removed += len(names) - len(errors)
+        if errors:
+            return Seen(
+                False, f"{len(errors)} not deleted, e.g. {errors[0].name}: {errors[0].code} {errors[0].message}"
+            )
+        return Seen(True, f"{len(names)} deleted")
+
+    wait_until(
+        sweep,
+        what=f"the objects under {prefix!r} deleted",
+        timeout=Deadline(timeout),
+        interval=3.0,
+        tolerate=(S3Error, ServerError, HTTPError, OSError),
+    )
+    return removed

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from deployer import podsecurity
 from deployer.kubectl import Kubectl
 from deployer.labels import MANAGED_LABELS
 from kernel.errors import BadInputError, InfraError, WaitTimeout
@@ -31,10 +32,6 @@ NAME_LABEL = "app.kubernetes.io/name"
 SELECTOR: Mapping[str, str] = {NAME_LABEL: NAME}
 LABELS: Mapping[str, str] = {**SELECTOR, **MANAGED_LABELS}
 LABEL_SELECTOR = ",".join(f"{k}={v}" for k, v in LABELS.items())
-
-UID = 10001
-"""Not root, and not a uid an image's own users are likely to have (0-999 are
-system users, 1000 is the first person)."""
 
 CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
 
@@ -94,12 +91,6 @@ def _checked(routes: Sequence[Route]) -> list[Route]:
 def manifest(namespace: str, image: str, routes: Sequence[Route]) -> list[dict[str, Any]]:
     """The relay's objects: one Deployment with one pod that relays ``routes``."""
     routes = _checked(routes)
-    restricted = {
-        "runAsNonRoot": True,
-        "runAsUser": UID,
-        "runAsGroup": UID,
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
     container = {
         "name": "relay",
         "image": image,
@@ -125,12 +116,7 @@ def manifest(namespace: str, image: str, routes: Sequence[Route]) -> list[dict[s
             "requests": {"cpu": "50m", "memory": "32Mi"},
             "limits": {"cpu": "500m", "memory": "128Mi"},
         },
-        "securityContext": {
-            **restricted,
-            "readOnlyRootFilesystem": True,
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-        },
+        "securityContext": {**podsecurity.container(), "readOnlyRootFilesystem": True},
     }
     return [
         {
@@ -150,7 +136,7 @@ def manifest(namespace: str, image: str, routes: Sequence[Route]) -> list[dict[s
                         "automountServiceAccountToken": False,  # it never talks to the API server
                         "enableServiceLinks": False,
                         "terminationGracePeriodSeconds": 5,  # it exits at once on SIGTERM
-                        "securityContext": restricted,
+                        "securityContext": podsecurity.pod(),
                         # Node-loss faults stop nodes that run MinIO, and the
                         # relay must outlive them: prefer the control plane
                         # where it takes pods (kind, kubeadm), anywhere if not.

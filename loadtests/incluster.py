@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from deployer import podsecurity
 from deployer.kubectl import Kubectl
 from deployer.labels import MANAGED_LABELS
 from kernel.errors import InfraError, WaitTimeout
@@ -27,7 +28,6 @@ SELECTOR: Mapping[str, str] = {"app.kubernetes.io/name": NAME}
 LABELS: Mapping[str, str] = {**SELECTOR, **MANAGED_LABELS}
 LABEL_SELECTOR = ",".join(f"{k}={v}" for k, v in LABELS.items())
 LOCUSTFILES = "/srv/chaosgate/loadtests/locustfiles"
-UID = 10001
 STOP_TIMEOUT_S = 120.0
 
 
@@ -36,12 +36,6 @@ def manifests(
 ) -> list[dict[str, Any]]:
     """The per-run Secret with the workers' environment, and their Deployment."""
     host, port = master
-    restricted = {
-        "runAsNonRoot": True,
-        "runAsUser": UID,
-        "runAsGroup": UID,
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
     secret = {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -68,11 +62,7 @@ def manifests(
         # Locust reports CPU use; a worker over 90 % warns in its log. One core
         # each at most, so two workers never starve the stack of a 2-core machine.
         "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "768Mi"}},
-        "securityContext": {
-            **restricted,
-            "allowPrivilegeEscalation": False,
-            "capabilities": {"drop": ["ALL"]},
-        },
+        "securityContext": podsecurity.container(),
     }
     deployment = {
         "apiVersion": "apps/v1",
@@ -87,7 +77,7 @@ def manifests(
                     "automountServiceAccountToken": False,
                     "enableServiceLinks": False,
                     "terminationGracePeriodSeconds": 30,
-                    "securityContext": restricted,
+                    "securityContext": podsecurity.pod(),
                     "containers": [container],
                 },
             },

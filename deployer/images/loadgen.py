@@ -18,7 +18,7 @@ from deployer import paths
 from deployer.images import layered, pyapp, stackpins, upstream
 from kernel.errors import BadInputError, InfraError
 from kernel.files import locked
-from kernel.progress import phase, say
+from kernel.progress import say
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 DOCKERFILE = REPO_ROOT / "loadtests" / "image" / "Dockerfile"
@@ -129,30 +129,12 @@ def ensure(mode: str) -> str:
             for name in files:
                 (work / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy(REPO_ROOT / name, work / name)
-            old_id = layered.image_id(REF)
             labels = {
                 layered.CONTENT_KEY_LABEL: key,
                 layered.BUILT_FROM_LABEL: "loadtests/image/Dockerfile",
                 "dev.chaosgate.base-image": f"{base}@{base_id}",
             }
-            with phase(f"build {REF} on {base}"), pyapp.serve_index(wheels) as index:
-                pyapp._docker_build(
-                    [
-                        "--network",
-                        "host",
-                        "-t",
-                        REF,
-                        *pyapp._label_args(labels),
-                        "--build-arg",
-                        f"BASE_IMAGE={base}",
-                        "--build-arg",
-                        f"PIP_INDEX_URL={index}",
-                        str(work),
-                    ]
-                )
-            if not layered.is_current(REF, key):
-                raise InfraError(f"docker build did not leave {REF} with content key {key}")
-            layered.drop_replaced(old_id, REF)
+            pyapp.build_with_wheels(REF, key, work, base_image=base, wheels=wheels, labels=labels)
         finally:
             shutil.rmtree(work, ignore_errors=True)
     return REF

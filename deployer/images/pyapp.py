@@ -359,32 +359,41 @@ def build_gateway(base_image: str, app_dir: Path = stackpins.APP_DIR) -> str:
     with locked(paths.cache_dir() / "stack-images" / ".gateway.lock"):
         if layered.is_current(ref, key):
             return ref
-        old_id = layered.image_id(ref)
         labels = {
             layered.CONTENT_KEY_LABEL: key,
             layered.VERSION_LABEL: stackpins.split_ref(ref)[1],
             layered.BUILT_FROM_LABEL: "app/Dockerfile",
             "dev.chaosgate.base-image": f"{base_image}@{base_id}",
         }
-        with phase(f"build {ref} from app/Dockerfile on {base_image}"), serve_index(wheels) as index:
-            _docker_build(
-                [
-                    "--network",
-                    "host",
-                    "-t",
-                    ref,
-                    *_label_args(labels),
-                    "--build-arg",
-                    f"BASE_IMAGE={base_image}",
-                    "--build-arg",
-                    f"PIP_INDEX_URL={index}",
-                    str(app_dir),
-                ]
-            )
-        if not layered.is_current(ref, key):
-            raise InfraError(f"docker build did not leave {ref} with content key {key}")
-        layered.drop_replaced(old_id, ref)
+        build_with_wheels(ref, key, app_dir, base_image=base_image, wheels=wheels, labels=labels)
     return ref
+
+
+def build_with_wheels(
+    ref: str, key: str, context: Path, *, base_image: str, wheels: Path, labels: dict[str, str]
+) -> None:
+    """``docker build`` of ``context`` on ``base_image``, pip reaching only the
+    wheels served on loopback; checks the result carries ``key`` and drops
+    the image it replaced."""
+    old_id = layered.image_id(ref)
+    with phase(f"build {ref} from {context.name}/Dockerfile on {base_image}"), serve_index(wheels) as index:
+        _docker_build(
+            [
+                "--network",
+                "host",
+                "-t",
+                ref,
+                *_label_args(labels),
+                "--build-arg",
+                f"BASE_IMAGE={base_image}",
+                "--build-arg",
+                f"PIP_INDEX_URL={index}",
+                str(context),
+            ]
+        )
+    if not layered.is_current(ref, key):
+        raise InfraError(f"docker build did not leave {ref} with content key {key}")
+    layered.drop_replaced(old_id, ref)
 
 
 def _docker_build(args: Sequence[str]) -> None:

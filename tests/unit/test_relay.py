@@ -370,7 +370,13 @@ def test_a_large_payload_arrives_intact(start_relay: Callable[..., Relay], upstr
 def test_a_dead_upstream_resets_the_client_and_the_next_connection_dials_again(
     start_relay: Callable[..., Relay], upstream_factory: Callable[..., EchoServer]
 ) -> None:
-    port, dead = free_port(), free_port()
+    port = free_port()
+    # Bound but not listening: connections are refused, and no other process
+    # on a busy machine can take the port before the upstream comes back.
+    holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.bind(("127.0.0.1", 0))
+    dead = holder.getsockname()[1]
     started = start_relay(f"{port}=127.0.0.1:{dead}")
     # A hang would end in TimeoutError after IO_TIMEOUT_S, which fails the test.
     with (
@@ -381,6 +387,7 @@ def test_a_dead_upstream_resets_the_client_and_the_next_connection_dials_again(
     line = started.stderr_line()
     assert f"relay: {port}=127.0.0.1:{dead}: cannot reach 127.0.0.1:{dead}: ConnectionRefusedError" in line
     # The relay lives on, and dials afresh: once the upstream is back, it is reached.
+    holder.close()
     back = upstream_factory(port=dead)
     assert exchange(port, b"again") == b"again" + trailer(b"again")
     assert back.connections == 1
