@@ -47,12 +47,15 @@ def test_object_written_through_the_app_reads_back_from_minio(stack: Stack):
     assert put.status_code in app.ack_status, f"HTTP {put.status_code}: {put.text[:300]}"
     if app.digest_header:
         assert put.headers.get(app.digest_header) == hashlib.sha256(body).hexdigest()
-    response = s3_client(stack.minio_url, stack.credentials).get_object(stack.bucket, app.object_name(key))
+    s3 = s3_client(stack.minio_url, stack.credentials)
+    response = s3.get_object(stack.bucket, app.object_name(key))
     try:
         assert response.read() == body
     finally:
         response.close()
         response.release_conn()
+        # The stack keeps nothing of the check (it may be one chaosgate did not deploy).
+        s3.remove_object(stack.bucket, app.object_name(key))
 
 
 def test_hpa_reports_a_cpu_metric(stack: Stack):
