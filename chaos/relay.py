@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from functools import partial
 
 CONNECT_TIMEOUT_S = 5.0
+DRAIN_S = 2.0
+"""How long a client whose upstream failed may still send before the relay closes."""
 """Seconds for name lookup plus TCP connect to the upstream. A Service whose
 pods are all down refuses at once; 5 s only bounds a lookup or a SYN that gets
 no answer (a lost node), so a client is never left waiting on a dead dial."""
@@ -149,6 +151,27 @@ def _reset(writer: asyncio.StreamWriter) -> None:
     writer.transport.abort()
 
 
+async def _end_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """End a client connection with a FIN, never a reset: the client side is
+    `kubectl port-forward`, and a reset inside the pod makes the whole forward
+    exit ("lost connection to pod"), cutting every connection of the harness.
+    What the client still sends is read and dropped for a moment (closing a
+    socket with unread data would send a reset). An HTTP client still sees a
+    failure: the answer is missing or shorter than its Content-Length."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        writer.transport.abort()  # the relay is stopping: no time to be polite
+        return
+    with contextlib.suppress(OSError, RuntimeError):
+        if writer.can_write_eof():
+            writer.write_eof()
+    with contextlib.suppress(OSError, TimeoutError):
+        async with asyncio.timeout(DRAIN_S):
+            while await reader.read(CHUNK):
+                pass
+    writer.close()
+
+
 async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     """Copy one direction until EOF, then pass the EOF on (half-close): an
     HTTP client may shut down its sending side and still await the answer."""
@@ -169,7 +192,7 @@ async def _relay(route: Route, client_reader: asyncio.StreamReader, client_write
     except (OSError, TimeoutError) as exc:
         reason = f"no answer within {CONNECT_TIMEOUT_S:.0f}s" if isinstance(exc, TimeoutError) else str(exc)
         _log(f"relay: {route}: cannot reach {route.host}:{route.port}: {type(exc).__name__}: {reason}")
-        _reset(client_writer)
+        await _end_client(client_reader, client_writer)
         return
     _keepalive(upstream_writer)
     pumps = [
@@ -186,14 +209,14 @@ async def _relay(route: Route, client_reader: asyncio.StreamReader, client_write
         for pump in pumps:
             pump.cancel()
         await asyncio.gather(*pumps, return_exceptions=True)
-        for writer in (client_writer, upstream_writer):
-            if clean:
-                writer.close()  # both EOFs passed on: flush what is left, then close
-            else:
-                # One side failed (or the relay is stopping): reset the other
-                # too, so its peer learns at once instead of waiting on a
-                # connection nobody will answer.
-                _reset(writer)
+        if clean:
+            client_writer.close()  # both EOFs passed on: flush what is left, then close
+            upstream_writer.close()
+        else:
+            # One side failed (or the relay is stopping): the upstream is reset,
+            # so its server learns at once; the client is closed at once.
+            _reset(upstream_writer)
+            await _end_client(client_reader, client_writer)
 
 
 async def _connection(
@@ -209,7 +232,7 @@ async def _connection(
         await _relay(route, client_reader, client_writer)
     except Exception as exc:  # noqa: BLE001 (one broken connection must not take the relay down)
         _log(f"relay: {route}: connection failed: {type(exc).__name__}: {exc}")
-        _reset(client_writer)
+        client_writer.transport.abort()
     finally:
         if task is not None:
             live.discard(task)

@@ -28,7 +28,7 @@ from kernel.wait import Deadline, Seen, wait_until
 LISTEN_PORTS = {"minio": 10000, "app": 10080, "prometheus": 10090}
 """The relay's port per role (inside its pod; nothing else listens there)."""
 
-WATCH_INTERVAL_S = 1.0
+WATCH_INTERVAL_S = 0.2
 
 
 class RelayReach:
