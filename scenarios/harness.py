@@ -543,11 +543,6 @@ class ScenarioRun:
             self.result.inconclusive(
                 f"{report.unreadable} of {checked} acknowledged keys could not be read back by the harness"
             )
-        if report.listing and report.listing.get("settled_late"):
-            self.result.checks.append(
-                f"{report.listing['settled_late']} key(s) the first listing got wrong were listed right within "
-                f"{report.listing['settle_seconds']:g}s (MinIO healed them after the reads)"
-            )
         if report.listing and report.listing["error"]:
             self.result.inconclusive(f"the listing check could not be made: {report.listing['error']}")
         return report

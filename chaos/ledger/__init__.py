@@ -21,9 +21,7 @@ acknowledged operation:
 * resurrected: the key was deleted (acknowledged) and exists again, in a GET
   or in a listing;
 * missing_from_listing: a GET returns the key as it should be, but a listing
-  of the run's prefix (taken after the reads, and again for up to
-  LISTING_SETTLE_S while it disagrees: MinIO may still heal a key the reads
-  touched) does not show it;
+  of the run's prefix (taken after the reads) does not show it;
 * refused: the store answered, with an error, every time it was asked during
   the retry period (REFUSE_RETRY_S): it will not return data it acknowledged.
   A product failure, like loss;

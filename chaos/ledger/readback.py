@@ -15,13 +15,6 @@ from kernel.errors import WaitTimeout
 from kernel.wait import Deadline, wait_until
 
 REFUSE_RETRY_S = 60.0
-LISTING_SETTLE_S = 60.0
-"""How long a listing that disagrees with the reads is taken again. After a
-full outage a key whose overwrite was in flight can hold different versions
-on different drives: a GET finds one with quorum, the listing's merge leaves
-the key out until MinIO heals it (the GET queued that heal). A key the
-listing shows within this time is stable, counted as settled late; one it
-never shows is missing from the listing."""
 """Seconds a read-back keeps asking a store that answers with an error (a
 server still finishing its recovery) before the object counts as refused."""
 
@@ -141,7 +134,6 @@ def check(
     max_problems: int = 200,
     readers: int = 8,
     refuse_retry_s: float = REFUSE_RETRY_S,
-    listing_settle_s: float = LISTING_SETTLE_S,
 ) -> LedgerReport:
     """Read back every key an operation may have changed and classify it; then,
     with a ``lister``, list ``prefix`` (default: the keys' common prefix) and
@@ -186,11 +178,7 @@ def check(
     rows = list(_bounded_map(read, todo, readers))
     read_s = time.monotonic() - started
     # No keys, no listing: an empty common prefix would list the whole bucket.
-    listing = (
-        _hold_against_listing(rows, by_key, lister, prefix, retry_s=refuse_retry_s, settle_s=listing_settle_s)
-        if lister and by_key
-        else None
-    )
+    listing = _hold_against_listing(rows, by_key, lister, prefix, refuse_retry_s) if lister and by_key else None
     listing_s = time.monotonic() - started - read_s
     report = _report(writes, by_key, rows, max_problems)
     report.listing = listing
@@ -221,39 +209,21 @@ def _bounded_map(fn: Callable[[T], R], items: Iterable[T], workers: int) -> Iter
 
 
 def _hold_against_listing(
-    rows: list[_Row],
-    by_key: dict[str, list[Write]],
-    lister: Lister,
-    prefix: str | None,
-    *,
-    retry_s: float,
-    settle_s: float,
+    rows: list[_Row], by_key: dict[str, list[Write]], lister: Lister, prefix: str | None, retry_s: float
 ) -> dict[str, Any]:
     """A listing must show every key a GET returns as it should be, and no key
     whose acknowledged delete a GET confirms. Judged after the reads, which
-    also let MinIO heal what they touched; a listing that disagrees is taken
-    again until ``settle_s`` (LISTING_SETTLE_S says why)."""
+    also let MinIO heal what they touched."""
     prefix = _common_prefix(by_key) if prefix is None else prefix
     info: dict[str, Any] = {"prefix": prefix, "listed": 0, "expected": 0, "not_in_ledger": 0, "error": ""}
-
-    def listing() -> set[str]:
-        (names,) = wait_until(
+    try:
+        (listed,) = wait_until(
             lambda: (set(lister(prefix)),),
             what=f"a listing of {prefix!r}",
             timeout=Deadline(retry_s),
             interval=2.0,
             tolerate=(StoreRefused,),
         )
-        return names
-
-    try:
-        listed = listing()
-        first = [row for row in rows if row.verdict is Verdict.STABLE and row.present != (row.key in listed)]
-        disagree, started, settle = first, time.monotonic(), Deadline(settle_s)
-        while disagree and not settle.expired():
-            time.sleep(min(3.0, max(0.0, settle.remaining())))
-            listed = listing()
-            disagree = [row for row in disagree if row.present != (row.key in listed)]
     except WaitTimeout as exc:
         info["error"] = f"the store refused to list {prefix!r}: {exc.last_seen[:300]}"
         return info
@@ -262,9 +232,6 @@ def _hold_against_listing(
         return info
     info["listed"] = len(listed)
     info["not_in_ledger"] = len(listed - by_key.keys())
-    # Keys the first listing got wrong and a later one right: stable, said apart.
-    info["settled_late"] = len(first) - len(disagree)
-    info["settle_seconds"] = round(time.monotonic() - started, 1) if first else 0.0
     for row in rows:
         if row.verdict is not Verdict.STABLE:
             continue

@@ -166,7 +166,6 @@ def _ledger_with_classes():
         writes,
         lambda key: (sha256_hex(stored[key]), len(stored[key])) if key in stored else None,
         lister=lambda prefix: ["run/s", "run/gone"],
-        listing_settle_s=0.1,
     )
     report.aborted_uploads = 2
     return {**report.to_dict(), "load": {"size_mix": "small=4KiB:83,medium=1MiB:15,large=16MiB:2"}}
