@@ -46,18 +46,7 @@ class PodForwards:
     def _start(self, pod: str) -> tuple[subprocess.Popen[bytes] | None, int]:
         self._stop(pod)
         local = free_port()
-        cmd = [
-            *self.kubectl.base(),
-            "port-forward", "--namespace", self.namespace, "--address", "127.0.0.1",
-            f"pod/{pod}", f"{local}:{self.port}",
-        ]  # fmt: skip
-        proc = subprocess.Popen(
-            cmd,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, **procs.owner_env()},
-            start_new_session=True,
-        )
+        proc = port_forward(self.kubectl, self.namespace, pod, [f"{local}:{self.port}"])
         try:
             wait_until(
                 lambda: _listening(proc, local),
@@ -87,6 +76,23 @@ class PodForwards:
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
+
+
+def port_forward(kubectl: Kubectl, namespace: str, pod: str, pairs: Iterable[str]) -> subprocess.Popen[bytes]:
+    """`kubectl port-forward` of ``pairs`` (``LOCAL:REMOTE``) to one pod, on
+    127.0.0.1 only, in its own session and marked as this run's (the leak
+    audit finds it if it outlives the run)."""
+    cmd = [
+        *kubectl.base(),
+        "port-forward", "--namespace", namespace, "--address", "127.0.0.1", f"pod/{pod}", *pairs,
+    ]  # fmt: skip
+    return subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **procs.owner_env()},
+        start_new_session=True,
+    )
 
 
 class _Exited(Exception):

@@ -10,7 +10,6 @@ it on the same local ports, so the URLs handed out stay valid for the run.
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import threading
@@ -18,6 +17,7 @@ from collections.abc import Mapping
 from types import TracebackType
 
 from deployer import relay
+from deployer.forward import port_forward
 from deployer.kind import free_port
 from deployer.kubectl import Kubectl
 from kernel import procs
@@ -62,17 +62,7 @@ class RelayReach:
     def _start(self) -> None:
         pod = relay.pod_name(self.kubectl, self.namespace)
         pairs = [f"{self.local[role]}:{route.listen_port}" for role, route in self.routes.items()]
-        cmd = [
-            *self.kubectl.base(),
-            "port-forward", "--namespace", self.namespace, "--address", "127.0.0.1", f"pod/{pod}", *pairs,
-        ]  # fmt: skip
-        self._proc = subprocess.Popen(
-            cmd,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env={**os.environ, **procs.owner_env()},
-            start_new_session=True,
-        )
+        self._proc = port_forward(self.kubectl, self.namespace, pod, pairs)
         try:
             wait_until(self._listening, what=f"a port-forward to {pod}", timeout=Deadline(20), interval=0.2)
         except WaitTimeout as exc:
