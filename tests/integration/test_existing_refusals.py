@@ -380,3 +380,22 @@ def test_a_refusal_leaves_no_run_folder(missing_namespace):
     assert missing_namespace.done.returncode == 2
     runs = missing_namespace.work / "runs"
     assert not runs.exists(), sorted(str(p.relative_to(runs)) for p in runs.rglob("*"))
+
+
+def test_the_leak_audit_sees_a_helper_namespace_left_behind(apiserver, monkeypatch):
+    """The run-cleanup row's check on an existing cluster, failing once on
+    purpose: chaosgate's helper namespace still there is a leak."""
+    from chaos.settings import Settings
+    from scenarios.clusters import leak_audit
+
+    admin = apiserver.admin_kubectl()
+    monkeypatch.setenv("KUBECONFIG", str(apiserver.kubeconfig_for("admin")))
+    settings = Settings(cluster="existing", kube_context="admin", allowed_contexts=("admin",))
+    _ensure_namespace(admin, HELPER_NAMESPACE, {MANAGED_LABEL: MANAGED_VALUE})
+    try:
+        left = leak_audit(settings, [], kind_cluster=False, existing_cluster=True)
+        assert left["helper_namespace_left"] is True and left["clean"] is False
+    finally:
+        apiserver.delete_namespace(HELPER_NAMESPACE)
+    gone = leak_audit(settings, [], kind_cluster=False, existing_cluster=True)
+    assert gone["helper_namespace_left"] is False and gone["clean"] is True
