@@ -25,7 +25,8 @@ from deployer import access
 from deployer.kubectl import Kubectl
 from deployer.labels import MANAGED_LABEL, MANAGED_VALUE
 from kernel.wait import Seen, wait_until
-from scenarios.clusters import HELPER_NAMESPACE
+from chaos.settings import Settings
+from scenarios.clusters import HELPER_NAMESPACE, leak_audit
 from tests.fixtures.apiserver import LocalApiServer, apiserver, free_port
 from tests.integration.plugin_env import own_cluster_name
 
@@ -385,9 +386,6 @@ def test_a_refusal_leaves_no_run_folder(missing_namespace):
 def test_the_leak_audit_sees_a_helper_namespace_left_behind(apiserver, monkeypatch):
     """The run-cleanup row's check on an existing cluster, failing once on
     purpose: chaosgate's helper namespace still there is a leak."""
-    from chaos.settings import Settings
-    from scenarios.clusters import leak_audit
-
     admin = apiserver.admin_kubectl()
     monkeypatch.setenv("KUBECONFIG", str(apiserver.kubeconfig_for("admin")))
     settings = Settings(cluster="existing", kube_context="admin", allowed_contexts=("admin",))
