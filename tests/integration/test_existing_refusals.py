@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 import yaml
 
+from chaos.settings import Settings
 from deployer import access
 from deployer.kubectl import Kubectl
 from deployer.labels import MANAGED_LABEL, MANAGED_VALUE
 from kernel.wait import Seen, wait_until
-from chaos.settings import Settings
 from scenarios.clusters import HELPER_NAMESPACE, leak_audit
 from tests.fixtures.apiserver import LocalApiServer, apiserver, free_port
 from tests.integration.plugin_env import own_cluster_name
