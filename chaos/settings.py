@@ -108,6 +108,14 @@ class Settings:
         default="",
     )
 
+    helper_image: str = option(
+        "--helper-image",
+        "Image of chaosgate's pods in the cluster (relay, Locust workers) as the cluster can pull it, e.g. "
+        "chaosgate/loadgen pushed to your registry. Default: built here and loaded into kind's nodes, "
+        "which only a kind cluster can use.",
+        default="",
+    )
+
     def __post_init__(self) -> None:
         _one_of("cluster", self.cluster, CLUSTERS)
         if not 0 <= self.load_workers <= MAX_LOAD_WORKERS:

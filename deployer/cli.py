@@ -94,6 +94,12 @@ def _cmd_images(args: argparse.Namespace) -> int:
     print(f"node image  {node}")
     for component, ref in sorted(images.items()):
         print(f"{component:<11} {ref}")
+    from deployer.images import loadgen  # noqa: PLC0415 (heavy, only for `images`)
+    from deployer.images.upstream import registry_reachable  # noqa: PLC0415
+
+    effective = mode if mode != "auto" else ("pull" if registry_reachable() else "build")
+    # chaosgate's own pods (relay, Locust workers): push it where a cluster that is not kind can pull it.
+    print(f"{'helpers':<11} {loadgen.ensure(effective)}")
     if args.action == "load":
         cluster = kind.KindCluster(args.name, node_image=node)
         if not cluster.exists():

@@ -76,6 +76,14 @@ class Existing:
                 "cluster chaosgate can load images into: deploy the stack with Helm yourself and remove deploy: "
                 "from the target file (it is then used as deployed)"
             )
+        if self.needs_helpers() and self.kind_name is None and not self.settings.helper_image:
+            raise BadInputError(
+                f"context {self.settings.kube_context} is not a kind cluster, so chaosgate cannot load its helper "
+                "image (relay, Locust workers) into the nodes: push chaosgate/loadgen "
+                "(python -m deployer images build) to a registry the cluster pulls from and pass --helper-image "
+                "(CHAOSGATE_HELPER_IMAGE), or give every Service a URL in the target file (urls:) and run without "
+                "--load-workers"
+            )
         if self.settings.load_workers and self.kind_name is None and not self.settings.load_master_host:
             raise BadInputError(
                 "--load-workers on a cluster that is not kind needs --load-master-host "
@@ -90,7 +98,7 @@ class Existing:
     def needs_images(self) -> bool:
         """Whether this run builds or pulls images (Docker needed): the helpers'
         image, the stack's when chaosgate deploys it."""
-        return self.needs_helpers() or self.target.deploy is not None
+        return (self.needs_helpers() and not self.settings.helper_image) or self.target.deploy is not None
 
     def open(self) -> Environment:
         images: dict[str, str] = {}
@@ -105,9 +113,7 @@ class Existing:
         urls = dict(self.target.urls)
         missing = {role: ref for role, ref in self.target.services().items() if role not in urls}
         if missing:
-            image = helper_image(self.settings.images)
-            if self.kind_name is not None:
-                kind.KindCluster(self.kind_name, node_image="").load_images([image])
+            image = helper_image(self.settings, self.kind_name)
             namespaces.claim(self.kubectl, HELPER_NAMESPACE, self.run_id, pick=_HELPER_PICK)
             services = {role: (ref.service, self.target.namespace, ref.port) for role, ref in missing.items()}
             self.reach = RelayReach(self.kubectl, HELPER_NAMESPACE, image, services)
@@ -134,14 +140,21 @@ class Existing:
 _HELPER_PICK = f"chaosgate needs namespace {HELPER_NAMESPACE} for its helpers"
 
 
-def helper_image(mode: str) -> str:
-    """The image of the relay and the Locust workers, pulled or built as ``mode`` says."""
+def helper_image(settings: Settings, kind_name: str | None) -> str:
+    """The image of the relay and the Locust workers: --helper-image as given,
+    else built (or on a pulled base) here and loaded into the kind cluster."""
+    if settings.helper_image:
+        return settings.helper_image
     from deployer.images import loadgen  # noqa: PLC0415 (image builds only where helpers run)
     from deployer.images.upstream import registry_reachable  # noqa: PLC0415
 
+    mode = settings.images
     if mode == "auto":
         mode = "pull" if registry_reachable() else "build"
-    return loadgen.ensure(mode)
+    image = loadgen.ensure(mode)
+    if kind_name is not None:
+        kind.KindCluster(kind_name, node_image="").load_images([image])
+    return image
 
 
 def _helper_namespace_left(settings: Settings) -> bool:
@@ -327,9 +340,7 @@ class InClusterLoad:
                 "--load-workers on a cluster that is not kind needs --load-master-host "
                 "(CHAOSGATE_LOAD_MASTER_HOST): an address of this machine the cluster's pods can reach"
             )
-        self.image = helper_image(self.settings.images)
-        if kind_name:
-            kind.KindCluster(kind_name, node_image="").load_images([self.image])
+        self.image = helper_image(self.settings, kind_name)
         self.made_namespace = namespaces.claim(
             kubectl, HELPER_NAMESPACE, self.run_id, pick=f"delete namespace {HELPER_NAMESPACE} (not chaosgate's)"
         )

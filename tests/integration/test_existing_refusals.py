@@ -367,10 +367,23 @@ def test_a_user_with_the_roles_gets_past_the_checks(apiserver, listable_kinds, b
         context="nobody",
         target=_used_as_deployed(tmp_path, SHOP),
         namespace=SHOP,
-        extra=["--load-workers", "1"],
+        extra=["--load-workers", "1", "--helper-image", "registry.example/chaosgate/loadgen:0.1.0"],
     )
     _assert_refused_unchanged(refusal, "--load-workers on a cluster that is not kind needs --load-master-host")
     assert "lacks" not in refusal.output
+
+
+def test_helpers_on_a_cluster_that_is_not_kind_need_an_image_it_can_pull(apiserver, listable_kinds, tmp_path):
+    _ensure_namespace(apiserver.admin_kubectl(), SHOP)
+    refusal = _run_watched(
+        apiserver,
+        listable_kinds,
+        tmp_path / "work",
+        context="admin",
+        target=_used_as_deployed(tmp_path, SHOP),
+        namespace=SHOP,
+    )
+    _assert_refused_unchanged(refusal, "is not a kind cluster", "--helper-image")
 
 
 # --- what a refusal leaves on this machine ---------------------------------------
