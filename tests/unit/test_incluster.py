@@ -1,15 +1,19 @@
 """Locust worker pods: what the manifests say (loadtests.incluster)."""
 
+import secrets
+
 from deployer.kind import cluster_of_nodes
 from loadtests.incluster import manifests
 
-ENV = {"CHAOSGATE_S3_SECRET_KEY": "s3cr3t-value", "CHAOSGATE_RUN_ID": "hpa"}
+# Generated per test run: the check is that this value appears only in the Secret.
+SECRET_VALUE = secrets.token_hex(16)
+ENV = {"CHAOSGATE_S3_SECRET_KEY": SECRET_VALUE, "CHAOSGATE_RUN_ID": "hpa"}
 
 
 def test_the_environment_lives_in_a_secret_never_in_the_deployment():
     secret, deployment = manifests("chaosgate-helpers", "img:1", 2, "app", master=("172.18.0.1", 5557), env=ENV)
     assert secret["kind"] == "Secret" and secret["stringData"] == ENV
-    assert "s3cr3t-value" not in str(deployment)
+    assert SECRET_VALUE not in str(deployment)
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["envFrom"] == [{"secretRef": {"name": secret["metadata"]["name"]}}]
     assert "env" not in container
