@@ -17,6 +17,7 @@ from typing import Any
 
 from chaos import slo
 from deployer import target as target_mod
+from deployer.images.upstream import PullSource
 from deployer.target import Target
 from deployer.up import UpOptions
 from kernel.errors import BadInputError
@@ -65,6 +66,19 @@ class Settings:
         "--images",
         "pull: from registries; build: from pinned sources; auto: pull when a registry answers, else build.",
         default="auto",
+    )
+    registry_mirror: str = option(
+        "--registry-mirror",
+        "HOST[:PORT][/PATH] of one registry that serves every pulled image as MIRROR/<registry host>/<path> "
+        "(a pull-through cache or a copy for machines without internet); --images auto then asks only it. "
+        "Empty: the upstream registries.",
+        default="",
+    )
+    node_image: str = option(
+        "--node-image",
+        "kind node image to pull (pull mode), e.g. another Kubernetes version. Empty: the pinned kindest/node "
+        "digest that the pinned kind release names.",
+        default="",
     )
     workers: int = option(
         "--workers",
@@ -144,12 +158,17 @@ class Settings:
         """--slo-file when given, else the target's own SLO file."""
         return self.slo_file if self.slo_file is not None else target.slo
 
+    def pull_source(self) -> PullSource:
+        """Where pulled images come from (checked: BadInputError names the flag)."""
+        return PullSource(mirror=self.registry_mirror, node_image=self.node_image)
+
     def up_options(self) -> UpOptions:
         """The deployer's options for the kind cluster these settings ask for."""
         return UpOptions(
             cluster_name=self.cluster_name,
             workers=self.workers,
             images=self.images,
+            pull=self.pull_source(),
             reuse=self.reuse_cluster,
             keep_on_failure=self.keep_cluster,
             target=self.load_target(),

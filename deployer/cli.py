@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from deployer import kind, target, tools, up
+from deployer.images.upstream import PullSource
 from deployer.pins import PINS
 from deployer.up import IMAGE_MODES, UpOptions
 from kernel.errors import BadInputError, ChaosgateError
@@ -40,10 +41,8 @@ def _cmd_host_setup(args: argparse.Namespace) -> int:
 
     builds = args.builds == "yes"
     if args.builds == "auto":
-        from deployer.images.upstream import registry_reachable  # noqa: PLC0415
-
         # Images are built only where no registry answers (see `up --images auto`).
-        builds = not registry_reachable()
+        builds = up.effective_mode("auto", _pull_source(args)) == "build"
     changes = host_setup(dry_run=args.dry_run, builds=builds)
     if not changes:
         print("host is ready: nothing to change")
@@ -52,11 +51,41 @@ def _cmd_host_setup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_registry(args: argparse.Namespace) -> int:
+    from deployer.localregistry import LocalRegistry, describe  # noqa: PLC0415 (only this command)
+
+    registry = LocalRegistry(args.address)
+    if args.action == "up":
+        registry.up()
+        print(f"registry answers on http://{args.address}; data in {registry.root}")
+    elif args.action == "fill":
+        for line in describe(registry.fill(args.node_image), args.address):
+            print(line)
+    else:
+        print("stopped" if registry.down() else f"no registry of ours was running on {args.address}")
+    return 0
+
+
+def _pull_source(args: argparse.Namespace) -> PullSource:
+    return PullSource(mirror=args.registry_mirror, node_image=args.node_image)
+
+
+def _add_pull_source(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--registry-mirror",
+        default="",
+        metavar="HOST[:PORT][/PATH]",
+        help="pull every image from this mirror, as MIRROR/<registry host>/<path> (default: upstream)",
+    )
+    p.add_argument("--node-image", default="", help="kind node image to pull (default: the pinned kindest/node)")
+
+
 def _up_options(args: argparse.Namespace) -> UpOptions:
     return UpOptions(
         cluster_name=args.name,
         workers=args.workers,
         images=args.images,
+        pull=_pull_source(args),
         reuse=not args.recreate,
         keep_on_failure=args.keep_on_failure,
         variant=args.variant,
@@ -89,17 +118,16 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 
 def _cmd_images(args: argparse.Namespace) -> int:
-    mode = "auto" if args.action == "load" else args.action
-    node, images = up.resolve_images(mode)
+    source = _pull_source(args)
+    mode = up.effective_mode("auto" if args.action == "load" else args.action, source)
+    node, images = up.resolve_images(mode, source)
     print(f"node image  {node}")
     for component, ref in sorted(images.items()):
         print(f"{component:<11} {ref}")
     from deployer.images import loadgen  # noqa: PLC0415 (heavy, only for `images`)
-    from deployer.images.upstream import registry_reachable  # noqa: PLC0415
 
-    effective = mode if mode != "auto" else ("pull" if registry_reachable() else "build")
     # chaosgate's own pods (relay, Locust workers): push it where a cluster that is not kind can pull it.
-    print(f"{'helpers':<11} {loadgen.ensure(effective)}")
+    print(f"{'helpers':<11} {loadgen.ensure(mode, source)}")
     if args.action == "load":
         cluster = kind.KindCluster(args.name, node_image=node)
         if not cluster.exists():
@@ -148,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also install what building images from source needs (debootstrap, gcc); "
         "auto: only when no container registry answers",
     )
+    _add_pull_source(p_host)
     p_host.set_defaults(func=_cmd_host_setup)
 
     for name, func, text in (
@@ -167,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--variant", default="default", help="a variant of the target (default: none)")
             p.add_argument("--recreate", action="store_true", help="delete an existing cluster of that name first")
             p.add_argument("--keep-on-failure", action="store_true", help="keep the cluster when `up` fails")
+            _add_pull_source(p)
 
     p_images = sub.add_parser("images", help="pull or build every image the cluster and the stack need")
     p_images.add_argument(
@@ -175,7 +205,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="how to get them; load: get them (auto) and copy the stack's images into the cluster's nodes",
     )
     p_images.add_argument("--name", default="chaosgate", help="kind cluster for `load` (default chaosgate)")
+    _add_pull_source(p_images)
     p_images.set_defaults(func=_cmd_images)
+
+    p_registry = sub.add_parser(
+        "registry",
+        help="a registry on loopback, built from source, holding stand-ins for the images pull mode names",
+    )
+    p_registry.add_argument(
+        "action",
+        choices=["up", "fill", "down"],
+        help="up: build and start it; fill: push the stand-ins (built here); down: stop it",
+    )
+    p_registry.add_argument("--address", default="127.0.0.1:5001", help="127.0.0.1:PORT (default 127.0.0.1:5001)")
+    p_registry.add_argument(
+        "--node-image", default="", help="name to push the node image under (default kindest/node:<its version>)"
+    )
+    p_registry.set_defaults(func=_cmd_registry)
     return parser
 
 

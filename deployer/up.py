@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from deployer import kind, metrics_server, namespaces, runlock, stack, targetimages
+from deployer.images.upstream import UPSTREAM, PullSource
 from deployer.kubectl import Helm, Kubectl
 from deployer.pins import KIND_NODE_IMAGE
 from deployer.target import REFERENCE, Target, load
@@ -38,6 +39,8 @@ class UpOptions:
     cluster_name: str = "chaosgate"
     workers: int = 2
     images: str = "auto"
+    # Where pulled images come from (a mirror, another node image); checked when made.
+    pull: PullSource = UPSTREAM
     reuse: bool = False
     keep_on_failure: bool = False
     variant: str = "default"
@@ -88,22 +91,19 @@ def host_urls(ports: dict[str, int] | None = None) -> dict[str, str]:
     return {name: f"http://127.0.0.1:{port}" for name, port in (ports or kind.NODE_PORTS).items()}
 
 
-def resolve_images(mode: str) -> tuple[str, dict[str, str]]:
-    """The node image and the stack's images, pulled or built as ``mode`` says."""
+def resolve_images(mode: str, source: PullSource = UPSTREAM) -> tuple[str, dict[str, str]]:
+    """The node image and the stack's images, pulled (from ``source``) or built as ``mode`` says."""
     from deployer.images import stack as stack_images  # noqa: PLC0415 (heavy, only for `up`)
 
-    effective = mode
-    if mode == "auto":
-        effective = "pull" if stack_images.registry_reachable() else "build"
-        say(f"images: auto -> {effective}")
-    images = stack_images.ensure_stack_images(effective)
+    effective = effective_mode(mode, source)
+    images = stack_images.ensure_stack_images(effective, source)
     if effective == "pull":
         # Pulled here rather than left to kind: the kind provider refuses a node
         # image that is not in the local store, so nothing starts half-made.
         from deployer.images.upstream import pull  # noqa: PLC0415
 
-        pull({"kind node": KIND_NODE_IMAGE})
-        return KIND_NODE_IMAGE, images
+        name = "kind node"
+        return pull({name: source.node_image or KIND_NODE_IMAGE}, source)[name], images
     from deployer.images.nodeimage import build_node_image  # noqa: PLC0415
 
     return build_node_image().ref, images
@@ -142,7 +142,7 @@ def up(opts: UpOptions, timings: Timings = TIMINGS) -> Environment:
 def create_cluster(opts: UpOptions, timings: Timings = TIMINGS) -> tuple[kind.KindCluster, Environment]:
     """Images, the kind cluster, images loaded, metrics-server serving; no stack yet."""
     with phase("images", timings):
-        node_image, images = resolve_images(opts.images)
+        node_image, images = resolve_images(opts.images, opts.pull)
     cluster = kind.KindCluster(opts.cluster_name, node_image, opts.workers)
     created = cluster.create(reuse=opts.reuse)
     try:
@@ -220,11 +220,19 @@ def status(cluster_name: str, namespace: str = "chaosgate") -> dict[str, object]
     }
 
 
-def prepare_host(images: str) -> list[str]:
+def effective_mode(mode: str, source: PullSource = UPSTREAM) -> str:
+    """``pull`` or ``build``: ``auto`` pulls when every registry of ``source`` answers.
+    The one place that decides, for every image chaosgate gets."""
+    if mode != "auto":
+        return mode
+    effective = "pull" if source.reachable() else "build"
+    say(f"images: auto -> {effective} ({source.describe()} {'answer' if effective == 'pull' else 'do not answer'})")
+    return effective
+
+
+def prepare_host(images: str, source: PullSource = UPSTREAM) -> list[str]:
     """Docker ready, and the build packages where images will be built. Run
     after every option was checked, so bad input never changes the host."""
     from deployer.hostsetup import host_setup  # noqa: PLC0415 (only kind runs need it)
-    from deployer.images.upstream import registry_reachable  # noqa: PLC0415
 
-    builds = images == "build" or (images == "auto" and not registry_reachable())
-    return host_setup(builds=builds)
+    return host_setup(builds=effective_mode(images, source) == "build")

@@ -19,7 +19,7 @@ from deployer import access, kind, namespaces, stack
 from deployer.kubectl import Kubectl
 from deployer.reach import RelayReach
 from deployer.target import Target
-from deployer.up import Environment, deploy_stack
+from deployer.up import Environment, deploy_stack, effective_mode
 from kernel import procs
 from kernel.errors import BadInputError, InfraError, WaitTimeout
 from kernel.wait import Deadline, wait_until
@@ -108,7 +108,7 @@ class Existing:
         if self.target.deploy is not None and self.kind_name is not None:
             from deployer.images import stack as stack_images  # noqa: PLC0415 (heavy, only when deploying)
 
-            images = stack_images.ensure_stack_images(self.settings.images)
+            images = stack_images.ensure_stack_images(self.settings.images, self.settings.pull_source())
             kind.KindCluster(self.kind_name, node_image="").load_images(sorted(set(images.values())))
         urls = dict(self.target.urls)
         missing = {role: ref for role, ref in self.target.services().items() if role not in urls}
@@ -146,12 +146,9 @@ def helper_image(settings: Settings, kind_name: str | None) -> str:
     if settings.helper_image:
         return settings.helper_image
     from deployer.images import loadgen  # noqa: PLC0415 (image builds only where helpers run)
-    from deployer.images.upstream import registry_reachable  # noqa: PLC0415
 
-    mode = settings.images
-    if mode == "auto":
-        mode = "pull" if registry_reachable() else "build"
-    image = loadgen.ensure(mode)
+    source = settings.pull_source()
+    image = loadgen.ensure(effective_mode(settings.images, source), source)
     if kind_name is not None:
         kind.KindCluster(kind_name, node_image="").load_images([image])
     return image

@@ -288,7 +288,7 @@ def cluster(
         return
     pytestconfig.stash[KIND_TOUCHED_KEY] = True
     with timeline.span("phase.host-setup"):
-        prepare_host(settings.images)
+        prepare_host(settings.images, settings.pull_source())
     with timeline.span("phase.cluster"):
         try:
             kind_cluster, env = create_cluster(settings.up_options())
@@ -313,7 +313,7 @@ def _existing_cluster(config: pytest.Config, settings: Settings, timeline: Timel
     config.stash[EXISTING_KEY] = True  # from here on the run may leave something there
     if existing.needs_images():
         with timeline.span("phase.host-setup"):
-            prepare_host(settings.images)
+            prepare_host(settings.images, settings.pull_source())
     try:
         with timeline.span("phase.cluster", context=settings.kube_context):
             env = existing.open()

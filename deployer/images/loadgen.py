@@ -86,19 +86,19 @@ def context_files(root: Path = REPO_ROOT) -> list[str]:
     return files
 
 
-def base_image(mode: str) -> str:
+def base_image(mode: str, source: upstream.PullSource = upstream.UPSTREAM) -> str:
     """The Python base: pulled where registries answer, else the local one."""
     if mode == "pull":
         name = "python-base"
-        return upstream.pull({name: stackpins.UPSTREAM[name]})[name]
+        return upstream.pull({name: stackpins.UPSTREAM[name]}, source)[name]
     if mode == "build":
         return pyapp.build_python_base()
     raise BadInputError(f"loadgen image: mode must be pull or build, got {mode!r}")
 
 
-def ensure(mode: str) -> str:
+def ensure(mode: str, source: upstream.PullSource = upstream.UPSTREAM) -> str:
     """Build (or reuse) the worker image on the base ``mode`` gives; returns its reference."""
-    base = base_image(mode)
+    base = base_image(mode, source)
     base_id = layered.image_id(base)
     if base_id is None:
         raise InfraError(f"the loadgen image's base {base} is not in Docker's image store")

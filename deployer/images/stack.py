@@ -236,9 +236,10 @@ def build_all() -> dict[str, str]:
     return {name: _timed(name, step) for name, step in steps.items()}
 
 
-def pull_all() -> dict[str, str]:
-    """Upstream images under their own names, and the gateway on the pulled base."""
-    pulled = upstream.pull(stackpins.UPSTREAM)
+def pull_all(source: upstream.PullSource = upstream.UPSTREAM) -> dict[str, str]:
+    """Upstream images (under their own names, or the mirror's), and the gateway
+    on the pulled base."""
+    pulled = upstream.pull(stackpins.UPSTREAM, source)
     images = {name: pulled[name] for name in ("minio", "prometheus", "metrics-server")}
     images["gateway"] = _timed("gateway", lambda: pyapp.build_gateway(pulled["python-base"]))
     return images
@@ -251,7 +252,7 @@ def _timed(name: str, step: Callable[[], str]) -> str:
     return ref
 
 
-def ensure_stack_images(mode: str) -> dict[str, str]:
+def ensure_stack_images(mode: str, source: upstream.PullSource = upstream.UPSTREAM) -> dict[str, str]:
     """Make sure every stack image is in Docker's store; returns component ->
     reference for "minio", "prometheus", "metrics-server" and "gateway"."""
     if mode not in MODES:
@@ -259,12 +260,12 @@ def ensure_stack_images(mode: str) -> dict[str, str]:
     base.docker_ready()
     chosen = mode
     if mode == "auto":
-        chosen = "pull" if registry_reachable() else "build"
-        say(f"images: registries {'answer' if chosen == 'pull' else 'do not answer'}; using {chosen}")
+        chosen = "pull" if source.reachable() else "build"
+        say(f"images: {source.describe()} {'answer' if chosen == 'pull' else 'do not answer'}; using {chosen}")
     with phase(f"stack images ({chosen})"):
         if chosen == "pull":
             try:
-                images = pull_all()
+                images = pull_all(source)
             except InfraError as exc:
                 if mode != "auto":
                     raise
