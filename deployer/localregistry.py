@@ -16,6 +16,7 @@ got, to pull it by with ``--node-image``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -188,10 +189,9 @@ class LocalRegistry:
 
 
 def _exited(pid: int) -> bool:
-    try:  # started by this process (tests): reap it, or it stays a zombie that looks alive
+    # Started by this process (tests): reap it, or it stays a zombie that looks alive.
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
     return not procs.alive(pid)
 
 
