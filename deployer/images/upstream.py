@@ -136,9 +136,7 @@ class PullSource:
                 "without a scheme, e.g. 127.0.0.1:5001 or registry.example.com/proxy"
             )
         if self.node_image and (any(c.isspace() for c in self.node_image) or ":" not in self.node_image):
-            raise BadInputError(
-                f"--node-image {self.node_image!r} needs a tag or digest, e.g. kindest/node:v1.33.1"
-            )
+            raise BadInputError(f"--node-image {self.node_image!r} needs a tag or digest, e.g. kindest/node:v1.33.1")
 
     def ref(self, upstream_ref: str) -> str:
         """The reference to pull for an upstream one."""
