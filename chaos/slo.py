@@ -54,6 +54,13 @@ class Slo:
     """Share of requests that may fail under load without faults (0-1)."""
     p95_latency_max_ms: float = 2000.0
     """95th percentile latency under load without faults, on a 2-core machine."""
+    alert_active_max_s: float = 60.0
+    """Seconds from a fault until its alert is pending or firing in Prometheus:
+    MinIO's metrics reflect the loss (graceful delete at once), plus one scrape
+    and one rule evaluation (5 s each on kind, values-kind.yaml), with slack."""
+    alert_resolve_max_s: float = 90.0
+    """Seconds from the stack's recovery until the alert is no longer active:
+    a scrape and an evaluation after MinIO reports every server again."""
 
     def to_dict(self) -> dict[str, float]:
         return dataclasses.asdict(self)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chaos import faults, ledger
+from chaos import alerts, faults, ledger
 from chaos.clients import (
     Credentials,
     abort_incomplete_uploads,
@@ -39,6 +39,10 @@ from deployer.up import Environment
 from kernel.errors import InfraError, WaitTimeout
 from kernel.wait import Deadline, Seen, wait_until
 from loadtests.runner import LoadPlan, LocustRun, WorkerPool, read_history, wait_for_first_row
+
+QUIET_ALERTS = ("MinIOWriteQuorumLost", "MinIONodeOffline", "MinIODriveOffline")
+"""Alerts a healthy stack under load never raises (the target's alert names:
+the reference monitoring chart's rules)."""
 
 
 class NotApplicable(Exception):
@@ -75,6 +79,11 @@ class Stack:
         if self.target.app is None:
             raise NotApplicable(f"target {self.target.name} has no app")
         return self.env.urls["app"]
+
+    @property
+    def prometheus_url(self) -> str | None:
+        """The target's Prometheus, or None when it names none (alerts unchecked)."""
+        return self.env.urls.get("prometheus") if self.target.prometheus is not None else None
 
     @property
     def minio_selector(self) -> str:
@@ -174,7 +183,9 @@ class ScenarioRun:
         """The profile's fault-scenario load, running and past its baseline."""
         load = self.start_load(self.profile.users, self.profile.fault_load_s)
         wait_for_first_row(load)
+        start = time.time()
         self.hold(self.profile.steady_s, "baseline before the fault")
+        self.check_quiet(QUIET_ALERTS, start, time.time(), "the baseline before the fault")
         return load
 
     def hold(self, seconds: float, why: str) -> None:
@@ -233,6 +244,8 @@ class ScenarioRun:
         }
         if target.hpa:
             sources["hpa"] = hpa_source(self.stack.kube, self.stack.namespace, target.hpa)
+        if self.stack.prometheus_url is not None:
+            sources["alerts"] = alerts.alerts_source(self.stack.prometheus_url)
         self.sampler = Sampler(self.timeline, sources).start()
         try:
             yield self
@@ -471,6 +484,63 @@ class ScenarioRun:
         good, bad = (">=", "<") if floor else ("<=", ">")
         self.result.require(
             ok, f"{name} = {value:g}{unit} {good} {limit:g}{unit}", f"{name} = {value:g}{unit} {bad} {limit:g}{unit}"
+        )
+
+    # -- alerts ----------------------------------------------------------
+
+    def _alert_samples(self) -> list[alerts.Sample]:
+        """The recorded alert readings of this scenario; a failed or stale
+        reading is kept as "no evidence"."""
+        samples = []
+        for record in read(self.timeline.path):
+            if record.get("kind") != "sample" or record.get("scenario") != self.result.name:
+                continue
+            part = record.get("alerts")
+            if isinstance(part, dict):
+                samples.append(alerts.Sample(float(record["wall"]), part if _fresh(part) else None))
+        return samples
+
+    def check_alert(self, name: str, fault_wall: float, recovered_wall: float | None) -> None:
+        """The target's alert ``name`` went pending or firing within the SLO's
+        time of the fault, and was resolved within the SLO's time once the
+        stack had recovered (``recovered_wall``). Never active: the alert
+        never fired, a failure of the monitoring under test."""
+        if self.stack.prometheus_url is None:
+            self.result.checks.append(f"alert {name}: not checked (target {self.stack.target.name} has no prometheus)")
+            return
+        seen = alerts.window(self._alert_samples(), name, fault_wall, recovered_wall)
+        key = f"alert_{name}"
+        if seen.active_after_s is not None:
+            at = fault_wall + seen.active_after_s
+            self.timeline.event("alert.active", alert=name, at_t=self.timeline.wall_to_t(at))
+            self.measure(f"{key}_active_s", seen.active_after_s, self.slo.alert_active_max_s)
+        if seen.firing_after_s is not None:
+            self.result.measurements[f"{key}_firing_s"] = seen.firing_after_s
+        if seen.resolved_after_recovery_s is not None:
+            self.measure(f"{key}_resolved_s", seen.resolved_after_recovery_s, self.slo.alert_resolve_max_s)
+        found = alerts.problem(seen, recovered=recovered_wall is not None)
+        if found is None:
+            return
+        outcome, why = found
+        if outcome == "fail":
+            self.result.fail(why)
+        else:
+            self.result.inconclusive(why)
+
+    def check_quiet(self, names: tuple[str, ...], start_wall: float, end_wall: float, why: str) -> None:
+        """None of ``names`` was pending or firing between two times (a healthy
+        baseline raises no data-loss or quorum alert)."""
+        if self.stack.prometheus_url is None:
+            return
+        samples = [s for s in self._alert_samples() if start_wall <= s.wall <= end_wall]
+        if not any(s.states is not None for s in samples):
+            self.result.inconclusive(f"alerts during {why}: Prometheus' alerts were never read (no evidence)")
+            return
+        loud = alerts.active_during(samples, names, start_wall, end_wall)
+        self.result.require(
+            not loud,
+            f"no {', '.join(names)} alert during {why}",
+            f"alert(s) {', '.join(loud)} active during {why}, when the stack was healthy",
         )
 
     # -- the write ledger ------------------------------------------------

@@ -6,7 +6,9 @@ two servers go. With more pools, as many go in every pool: MinIO places new
 objects in any pool that still has quorum. With them gone, writes must fail cleanly (no acknowledgement
 for data that was not stored) while reads keep working as far as the parity
 allows; nothing acknowledged may be lost, and the cluster must recover fully
-once the servers are back.
+once the servers are back. The target's Prometheus must have raised the
+servers-offline and write-quorum alerts within the SLO's time, and resolved
+them after recovery.
 """
 
 import time
@@ -62,4 +64,8 @@ def test_beyond_write_quorum(scenario: ScenarioRun) -> None:
     scenario.measure("time_to_healed_after_restore_s", healed, slo.healed_max_s)
     scenario.measure("time_to_first_ack_after_restore_s", scenario.first_ack_after(up_at), slo.rejoin_max_s)
     scenario.measure("outage_s", round(up_at - t0, 1))
+    # The monitoring saw it: servers offline, and an erasure set without write quorum.
+    recovered = None if healed is None else up_at + healed
+    scenario.check_alert("MinIONodeOffline", t0, recovered)
+    scenario.check_alert("MinIOWriteQuorumLost", t0, recovered)
     scenario.check_ledger()
