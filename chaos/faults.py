@@ -115,13 +115,20 @@ def sigkill_containers(kube: Kube, namespace: str, selector: str, names: list[st
     return proof
 
 
-def delete_pods(kube: Kube, namespace: str, selector: str, names: list[str] | None = None) -> Proof:
-    """Delete the matching pods at once with zero grace (all of them when
-    ``names`` is None: a full outage). Proof: every name came back with a new UID."""
+def delete_pods(
+    kube: Kube, namespace: str, selector: str, names: list[str] | None = None, *, graceful: bool = False
+) -> Proof:
+    """Delete the matching pods at once (all of them when ``names`` is None: a
+    full outage), with zero grace, or with the pod's own grace period when
+    ``graceful`` (a restart the way a rollout does it: SIGTERM, then time to
+    shut down). Proof: every name came back with a new UID."""
     before = _targets(kube, namespace, selector, names)
-    proof = Proof("delete-pods", [p.name for p in before], time.time())
+    proof = Proof("restart-pods" if graceful else "delete-pods", [p.name for p in before], time.time())
+    grace = None if graceful else 0
     for pod in before:
-        kube.core.delete_namespaced_pod(pod.name, namespace, grace_period_seconds=0, _request_timeout=REQUEST_TIMEOUT)
+        kube.core.delete_namespaced_pod(
+            pod.name, namespace, grace_period_seconds=grace, _request_timeout=REQUEST_TIMEOUT
+        )
     proof.evidence = {p.name: {"uid_before": p.uid, "node": p.node} for p in before}
 
     def replaced() -> Seen:

@@ -23,7 +23,7 @@ from deployer.up import UpOptions
 from kernel.errors import BadInputError
 
 CLUSTERS = ("kind", "existing")
-PROFILES = ("quick", "standard")
+PROFILES = tuple(slo.PROFILES)
 MAX_LOAD_WORKERS = 16
 
 
@@ -93,7 +93,8 @@ class Settings:
     )
     profile: str = option(
         "--profile",
-        "Scenario sizes and durations: quick (CI-sized load and outages) or standard (twice the load, longer outages).",
+        "Scenario sizes, durations and set: quick (CI-sized load and outages), full (quick's sizes and the longer "
+        "scenarios too, e.g. rolling restart), standard (twice the load, longer outages, every scenario).",
         default="quick",
     )
     slo_file: Path | None = option(

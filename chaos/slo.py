@@ -129,6 +129,9 @@ class Profile:
     delete_ratio: float = 0.0
     """Share of writes (0-1) that delete a key acknowledged before. A deleted
     key must stay deleted, in GETs and in listings."""
+    extended: bool = False
+    """Also run the longer scenarios (rolling restart and the like): they add
+    minutes, so the quick profile CI and the gate run by default leaves them out."""
     bytes_per_s: int = 0
     """Bytes per second that medium and large objects may send per Locust
     process (0: no cap), split over those classes by the bytes their weights
@@ -182,6 +185,7 @@ PROFILES = {
     ),
     "standard": Profile(
         "standard",
+        extended=True,
         users=16,
         spawn_rate=4,
         steady_s=30,
@@ -195,3 +199,6 @@ PROFILES = {
         bytes_per_s=384 * 1024,
     ),
 }
+
+# quick's load and outages, and every scenario.
+PROFILES["full"] = dataclasses.replace(PROFILES["quick"], name="full", extended=True)

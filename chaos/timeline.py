@@ -38,6 +38,10 @@ class Timeline:
     def now(self) -> float:
         return round(self._clock() - self._start, 3)
 
+    def wall_of(self, t: float) -> float:
+        """The wall-clock time of a point on this timeline."""
+        return self._wall0 + t
+
     def wall_to_t(self, wall: float) -> float:
         """Place a wall-clock time from another process on this timeline."""
         return round(wall - self._wall0, 3)

@@ -59,6 +59,8 @@ class ScenarioResult:
     findings: list[dict[str, str]] = field(default_factory=list)
     # Passing checks, so a reader sees what was verified, not only what failed.
     checks: list[str] = field(default_factory=list)
+    # The stack's pod logs of the scenario's window, relative to the run folder.
+    logs: list[str] = field(default_factory=list)
     # True once any check could not decide; finish() then cannot turn it into a pass.
     undecided: bool = False
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chaos import alerts, faults, ledger
+from chaos import alerts, faults, ledger, podlogs
 from chaos.clients import (
     Credentials,
     abort_incomplete_uploads,
@@ -179,9 +179,10 @@ class ScenarioRun:
         self.locust.start()
         return self.locust
 
-    def load_with_baseline(self) -> LocustRun:
-        """The profile's fault-scenario load, running and past its baseline."""
-        load = self.start_load(self.profile.users, self.profile.fault_load_s)
+    def load_with_baseline(self, seconds: int | None = None) -> LocustRun:
+        """The profile's fault-scenario load (``seconds`` long, default the
+        profile's), running and past its baseline."""
+        load = self.start_load(self.profile.users, seconds or self.profile.fault_load_s)
         wait_for_first_row(load)
         start = time.time()
         self.hold(self.profile.steady_s, "baseline before the fault")
@@ -256,6 +257,7 @@ class ScenarioRun:
             if reverted:
                 self.timeline.event("cleanup.reverted", targets=reverted)
             self.sampler.stop()
+            self._collect_logs()
             self.result.t_end = self.timeline.now()
             # What the harness costs beyond the scenario's planned time (load
             # runs, holds): deploys, waits for health, read-back, cleanup.
@@ -264,6 +266,26 @@ class ScenarioRun:
                 self.result.measurements["wall_s"] = round(wall, 1)
                 self.result.measurements["planned_s"] = self.planned_s
                 self.result.measurements["overhead_ratio"] = round(wall / self.planned_s, 2)
+
+    def _collect_logs(self) -> None:
+        """The stack's logs of this scenario's window, always (see chaos.podlogs)."""
+        started = self.timeline.wall_of(self.result.t_start)
+        creds = self.stack.credentials
+        try:
+            files = podlogs.collect(
+                self.stack.kube,
+                self.stack.namespace,
+                self.stack.target.selectors(),
+                since_wall=started,
+                out_dir=self.dir / "logs",
+                secrets=(creds.access_key, creds.secret_key),
+            )
+        except Exception as exc:  # noqa: BLE001 (logs help a reader; their absence changes no verdict)
+            self.timeline.event("logs.failed", error=f"{type(exc).__name__}: {exc}"[:300])
+            return
+        run_dir = self.dir.parent
+        self.result.logs = sorted(str(path.relative_to(run_dir)) for path in files)
+        self.timeline.event("logs.collected", files=len(files))
 
     @contextmanager
     def fault(self, name: str, **data: Any) -> Iterator[None]:

@@ -48,6 +48,7 @@ LOCK_KEY = pytest.StashKey[runlock.RunLock]()
 ROLLBACKS_KEY = pytest.StashKey[Rollbacks]()
 KIND_TOUCHED_KEY = pytest.StashKey[bool]()  # this run began making a kind cluster
 TARGET_KEY = pytest.StashKey[Target]()
+LEFT_OUT_KEY = pytest.StashKey[list[str]]()  # scenarios the profile leaves out
 EXISTING_KEY = pytest.StashKey[bool]()  # this run began using an existing cluster
 EXISTING_CHECKED_KEY = pytest.StashKey[clusters.Existing]()
 PREFLIGHT = "preflight"
@@ -140,6 +141,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     left out, and a smoke-only run (CI) has a verdict and a report too."""
     # The target's variants in its order; any other (a collect-only run has
     # no target loaded) in order of first appearance, so each is still grouped.
+    _leave_out_of_profile(config, items)
     variants = list(config.stash[TARGET_KEY].variants() if TARGET_KEY in config.stash else (DEFAULT_VARIANT,))
     for item in items:
         marker = item.get_closest_marker("variant")
@@ -153,6 +155,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "scenario_result" in getattr(item, "fixturenames", ()) or _is_smoke(item):
             results[item.nodeid] = _new_result(item)
+
+
+def _leave_out_of_profile(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The longer scenarios (``scenario(..., extended=True)``) run only in a
+    profile that says so (full, standard); the quick profile deselects them
+    and says which, so none goes missing unnoticed."""
+    profile = PROFILES[_settings(config).profile]
+    if profile.extended:
+        return
+    left = [i for i in items if (m := i.get_closest_marker("scenario")) is not None and m.kwargs.get("extended")]
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = [i for i in items if i not in left]
+        names = [str(m.args[0]) for i in left if (m := i.get_closest_marker("scenario")) is not None]
+        config.stash[LEFT_OUT_KEY] = names
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> str | None:
+    names = config.stash.get(LEFT_OUT_KEY, [])
+    if not names:
+        return None
+    return f"chaosgate: not in profile {_settings(config).profile}: {', '.join(names)} (run them with --profile full)"
 
 
 @pytest.hookimpl(tryfirst=True)  # before any fixture deploys a stack for it

@@ -39,3 +39,26 @@ def test_smoke_first_then_grouped_by_variant(tmp_path: Path) -> None:
         "test_e_ephemeral",
         "test_d_unsafe",
     ], done.stdout + done.stderr
+
+
+PROFILED = """
+import pytest
+
+@pytest.mark.scenario("short")
+def test_short(): pass
+
+@pytest.mark.scenario("long", extended=True)
+def test_long(): pass
+"""
+
+
+def test_the_quick_profile_leaves_the_longer_scenarios_out_and_says_so(tmp_path: Path) -> None:
+    (tmp_path / "test_profiled.py").write_text(PROFILED)
+    quick = run_plugin(tmp_path, ["--collect-only"])
+    names = [line.split("::")[1] for line in quick.stdout.splitlines() if "::" in line]
+    assert names == ["test_short"], quick.stdout + quick.stderr
+    assert "not in profile quick: long (run them with --profile full)" in quick.stdout
+    full = run_plugin(tmp_path, ["--collect-only", "--profile", "full"])
+    names = [line.split("::")[1] for line in full.stdout.splitlines() if "::" in line]
+    assert names == ["test_short", "test_long"], full.stdout + full.stderr
+    assert "not in profile" not in full.stdout
