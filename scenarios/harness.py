@@ -182,6 +182,7 @@ class ScenarioRun:
     def load_with_baseline(self, seconds: int | None = None) -> LocustRun:
         """The profile's fault-scenario load (``seconds`` long, default the
         profile's), running and past its baseline."""
+        self.wait_alerts_quiet(QUIET_ALERTS)
         load = self.start_load(self.profile.users, seconds or self.profile.fault_load_s)
         wait_for_first_row(load)
         start = time.time()
@@ -549,6 +550,35 @@ class ScenarioRun:
         else:
             self.result.inconclusive(why)
 
+    def wait_alerts_quiet(self, names: tuple[str, ...]) -> None:
+        """Before a baseline: alerts left active by a deploy or an earlier
+        fault resolve first, within the time the SLO gives an alert to resolve.
+        One still active then, on a stack MinIO itself calls healthy, fails."""
+        url = self.stack.prometheus_url
+        if url is None:
+            return
+
+        def quiet() -> Seen:
+            loud = [n for n, on in _active(alerts.parse(alerts.fetch(url)), names).items() if on]
+            return Seen(not loud, f"active: {', '.join(loud)}")
+
+        started = time.time()
+        try:
+            wait_until(
+                quiet,
+                what=f"no {', '.join(names)} alert",
+                timeout=self.slo.alert_resolve_max_s,
+                interval=1.0,
+                tolerate=(OSError, ValueError),
+            )
+        except WaitTimeout as exc:
+            if exc.last_seen.startswith("active:"):
+                self.result.fail(f"alerts before the baseline: {exc.last_seen} on a stack MinIO reports healthy")
+            else:
+                self.result.inconclusive(f"alerts before the baseline: Prometheus not read ({exc.last_seen})")
+        else:
+            self.timeline.event("alerts.quiet", waited_s=round(time.time() - started, 1))
+
     def check_quiet(self, names: tuple[str, ...], start_wall: float, end_wall: float, why: str) -> None:
         """None of ``names`` was pending or firing between two times (a healthy
         baseline raises no data-loss or quorum alert)."""
@@ -643,6 +673,10 @@ class ScenarioRun:
 # A sampled reading is evidence only when at most this old: the sampling period
 # (1 s) plus a second for the probe's own round trip.
 FRESH_S = 2.0
+
+
+def _active(states: Mapping[str, list[str]], names: tuple[str, ...]) -> dict[str, bool]:
+    return {name: any(name in states.get(state, []) for state in alerts.ACTIVE) for name in names}
 
 
 def _fresh(part: Mapping[str, Any]) -> bool:
