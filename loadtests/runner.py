@@ -319,6 +319,15 @@ def read_history(path: Path, name: str = "Aggregated") -> list[HistoryRow]:
     return rows
 
 
+def failures_of(path: Path, error: str) -> int:
+    """How often Locust recorded a failure whose text contains ``error``
+    (its ``_failures.csv``); 0 when the file is absent."""
+    if not path.exists():
+        return 0
+    with path.open(newline="") as handle:
+        return sum(int(row["Occurrences"]) for row in csv.DictReader(handle) if error in row.get("Error", ""))
+
+
 def stop_all() -> int:
     """Stop every Locust this process started; returns how many were running."""
     live = [run for run in list(RUNNING) if run.running()]

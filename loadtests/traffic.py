@@ -21,6 +21,10 @@ from dataclasses import dataclass, field
 from chaos.ledger import ACKED
 from chaos.sizemix import ByteBudget, SizeMix
 
+NOT_FOUND_FAILURE = "HTTP 404 for a key that was not deleted"
+"""Locust's failure text for a read of an acknowledged, undeleted key that the
+stack called missing; the harness counts it by this text (runner.failures_of)."""
+
 CHUNK = 64 * 1024
 HOT_KEYS = 16
 """Overwrites pick among this many most recent keys: with a few users this

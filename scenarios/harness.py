@@ -38,7 +38,8 @@ from deployer.target import Target
 from deployer.up import Environment
 from kernel.errors import InfraError, WaitTimeout
 from kernel.wait import Deadline, Seen, wait_until
-from loadtests.runner import LoadPlan, LocustRun, WorkerPool, read_history, wait_for_first_row
+from loadtests.runner import LoadPlan, LocustRun, WorkerPool, failures_of, read_history, wait_for_first_row
+from loadtests.traffic import NOT_FOUND_FAILURE
 
 QUIET_ALERTS = ("MinIOWriteQuorumLost", "MinIONodeOffline", "MinIODriveOffline")
 """Alerts a healthy stack under load never raises (the target's alert names:
@@ -466,6 +467,14 @@ class ScenarioRun:
         acks = [w.at for w in writes if w.outcome == ledger.ACKED and w.at >= first_failure]
         return round(min(acks) - since_wall, 1) if acks else None
 
+    def missing_reads(self) -> int | None:
+        """GETs the stack answered 404 for a key acknowledged and never deleted
+        (read while the stack was up: a wrong answer, not an outage). None
+        without a Locust run."""
+        if self.locust is None:
+            return None
+        return failures_of(Path(f"{self.locust.prefix}_failures.csv"), NOT_FOUND_FAILURE)
+
     def read_availability_limit(self, servers_down: int) -> float:
         """The read-availability SLO that fits a fault: the strict one when the
         servers down are within the stack's own read tolerance (its parity),
@@ -523,26 +532,30 @@ class ScenarioRun:
                 samples.append(alerts.Sample(float(record["wall"]), part if _fresh(part) else None))
         return samples
 
-    def check_alert(self, name: str, fault_wall: float, recovered_wall: float | None) -> None:
+    def check_alert(self, name: str, fault_wall: float, recovered_wall: float | None, *, gate: bool = True) -> None:
         """The target's alert ``name`` went pending or firing within the SLO's
         time of the fault, and was resolved within the SLO's time once the
         stack had recovered (``recovered_wall``). Never active: the alert
-        never fired, a failure of the monitoring under test."""
+        never fired, a failure of the monitoring under test. With ``gate``
+        False the times are only recorded (an alert whose source is known to
+        lag, shown in the report without judging the run)."""
         if self.stack.prometheus_url is None:
             self.result.checks.append(f"alert {name}: not checked (target {self.stack.target.name} has no prometheus)")
             return
         seen = alerts.window(self._alert_samples(), name, fault_wall, recovered_wall)
         key = f"alert_{name}"
+        active_limit = self.slo.alert_active_max_s if gate else None
+        resolve_limit = self.slo.alert_resolve_max_s if gate else None
         if seen.active_after_s is not None:
             at = fault_wall + seen.active_after_s
             self.timeline.event("alert.active", alert=name, at_t=self.timeline.wall_to_t(at))
-            self.measure(f"{key}_active_s", seen.active_after_s, self.slo.alert_active_max_s)
+            self.measure(f"{key}_active_s", seen.active_after_s, active_limit)
         if seen.firing_after_s is not None:
             self.result.measurements[f"{key}_firing_s"] = seen.firing_after_s
         if seen.resolved_after_recovery_s is not None:
-            self.measure(f"{key}_resolved_s", seen.resolved_after_recovery_s, self.slo.alert_resolve_max_s)
+            self.measure(f"{key}_resolved_s", seen.resolved_after_recovery_s, resolve_limit)
         found = alerts.problem(seen, recovered=recovered_wall is not None)
-        if found is None:
+        if found is None or not gate:
             return
         outcome, why = found
         if outcome == "fail":

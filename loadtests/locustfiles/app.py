@@ -36,7 +36,7 @@ from loadtests.locustfiles.common import (
     required,
 )
 from loadtests.locustfiles.link import ProcessLedger
-from loadtests.traffic import Action, Traffic
+from loadtests.traffic import NOT_FOUND_FAILURE, Action, Traffic
 
 SETTINGS = LoadSettings.from_env()
 CONTRACT = AppContract.from_env()
@@ -144,7 +144,7 @@ class GatewayUser(HttpUser):
                 if TRAFFIC.pool.read_ok(key, digest):
                     response.success()
                 elif digest is None:
-                    response.failure("HTTP 404 for a key that was not deleted")
+                    response.failure(NOT_FOUND_FAILURE)
                 else:
                     response.failure("content matches no write to the key")
             else:
