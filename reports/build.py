@@ -53,6 +53,11 @@ CHARTS: tuple[tuple[str, str, tuple[tuple[str, str, str, bool], ...]], ...] = (
         "% of request",
         (("CPU utilisation", "hpa", "cpu_percent", False),),
     ),
+    (
+        "Prometheus alerts (the target's rules)",
+        "alerts",
+        (("pending", "alerts", "pending", True), ("firing", "alerts", "firing", True)),
+    ),
 )
 
 
@@ -98,6 +103,8 @@ def _series(samples: Sequence[Mapping[str, Any]], section: str, key: str) -> lis
     for s in samples:
         part = s.get(section) or {}
         value = part.get(key) if isinstance(part, Mapping) else None
+        if isinstance(value, list):  # names (alerts pending, firing): plotted as how many
+            value = len(value)
         points.append((float(s["t"]), float(value) if isinstance(value, int | float) else None))
     return points
 

@@ -688,7 +688,7 @@ class ScenarioRun:
 FRESH_S = 2.0
 
 
-def _active(states: Mapping[str, list[str]], names: tuple[str, ...]) -> dict[str, bool]:
+def _active(states: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, bool]:
     return {name: any(name in states.get(state, []) for state in alerts.ACTIVE) for name in names}
 
 

@@ -131,3 +131,15 @@ def test_junit_reports_not_applicable_as_skipped(tmp_path) -> None:
     text = junit.write(tmp_path / "junit.xml", rows).read_text()
     assert '<skipped message="not applicable: one server"' in text
     assert 'skipped="1"' in text
+
+
+def test_alert_names_are_plotted_as_how_many_were_pending_and_firing() -> None:
+    from reports.build import scenario_charts  # noqa: PLC0415
+
+    records = [
+        {"t": float(t), "kind": "sample", "scenario": "s", "alerts": {"pending": pending, "firing": firing}}
+        for t, pending, firing in ((0, [], []), (1, ["A"], []), (2, ["A", "B"], ["C"]), (3, [], []))
+    ]
+    (svg,) = [c for c in scenario_charts(records, {"name": "s"}) if "Prometheus alerts" in c]
+    assert "&#9632; pending" in svg and "&#9632; firing" in svg
+    assert scenario_charts([{**r, "alerts": {}} for r in records], {"name": "s"}) == []
