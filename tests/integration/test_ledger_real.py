@@ -118,14 +118,18 @@ def test_a_large_object_survives_its_part_files_lost_on_one_server_but_not_on_th
     report = _check(client, bucket, [three], refuse_retry_s=3)
     # One data shard left, two needed: the data is gone. MinIO still holds the
     # object's xl.meta on all four drives, so it knows the object exists and
-    # answers every GET with 503 SlowDownRead instead of the bytes or a 404:
-    # the ledger calls that "refused" (damage, a product failure) rather than
-    # "lost" (the store would have to say the object does not exist) or
-    # "corrupted" (it never returns wrong bytes).
-    assert report.counts["stable"] == 0
-    assert report.counts["refused"] == 1 and report.classes["large"]["refused"] == 1
-    assert report.damaged == 1 and report.unreadable == 0
-    assert "SlowDownRead" in report.problems[0].detail
+    # answers GETs with 503 SlowDownRead instead of the bytes: the ledger calls
+    # that "refused" (damage, a product failure). The GET also starts a heal,
+    # and a heal that finds too few parts may purge the object as dangling;
+    # the retries would then read 404, "lost". Either is damage;
+    # never "corrupted" (wrong bytes) and never unreadable (no answer).
+    seen = (report.counts, [(x.verdict, x.detail) for x in report.problems])
+    assert report.counts.get("stable", 0) == 0, seen
+    assert report.counts.get("refused", 0) + report.counts.get("lost", 0) == 1, seen
+    assert report.damaged == 1 and report.unreadable == 0 and report.counts.get("corrupted", 0) == 0, seen
+    if report.counts.get("refused", 0):
+        assert report.classes["large"]["refused"] == 1, seen
+        assert "SlowDownRead" in report.problems[0].detail, seen
 
 
 def test_an_object_overwritten_behind_the_ledgers_back_is_corrupted_and_an_older_version_stale(store):
