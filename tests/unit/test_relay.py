@@ -182,6 +182,11 @@ class _ResetAfterFirstBytes(socketserver.BaseRequestHandler):
 class EchoServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog is 5 and the concurrency test opens 24
+    # connections at once: on a busy machine an overflowing backlog can make
+    # the relay's upstream dial give up, the likely cause of one empty answer
+    # seen in a CI run.
+    request_queue_size = 64
 
     def __init__(self, handler: type[socketserver.BaseRequestHandler], port: int = 0) -> None:
         super().__init__(("127.0.0.1", port), handler)
