@@ -116,6 +116,9 @@ class Target:
     app: AppSpec | None = None
     hpa: str = ""
     prometheus: ServiceRef | None = None
+    # role (writeQuorumLost, serverOffline, driveOffline) -> the target's alert
+    # rule name; a role not named is not checked.
+    alerts: dict[str, str] = field(default_factory=dict)
     scenarios: tuple[str, ...] = ()  # empty: every scenario applies
     slo: Path | None = None
     description: str = ""
@@ -227,6 +230,7 @@ def _build(raw: Mapping[str, Any], file: Path) -> Target:
         app=_app(app) if app else None,
         hpa=raw.get("hpa", ""),
         prometheus=ServiceRef(prom["service"], prom["port"]) if prom else None,
+        alerts=dict(prom.get("alerts", {})) if prom else {},
         scenarios=tuple(raw.get("scenarios", ())),
         slo=_under(base, raw["slo"]) if "slo" in raw else None,
         urls={role: str(url).rstrip("/") for role, url in raw.get("urls", {}).items()},

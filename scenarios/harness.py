@@ -41,9 +41,9 @@ from kernel.wait import Deadline, Seen, wait_until
 from loadtests.runner import LoadPlan, LocustRun, WorkerPool, failures_of, read_history, wait_for_first_row
 from loadtests.traffic import NOT_FOUND_FAILURE
 
-QUIET_ALERTS = ("MinIOWriteQuorumLost", "MinIONodeOffline", "MinIODriveOffline")
-"""Alerts a healthy stack under load never raises (the target's alert names:
-the reference monitoring chart's rules)."""
+QUIET_ALERTS = ("writeQuorumLost", "serverOffline", "driveOffline")
+"""Alert roles a healthy stack under load never raises (the target file names
+the rule of each: prometheus.alerts)."""
 
 
 class NotApplicable(Exception):
@@ -85,6 +85,10 @@ class Stack:
     def prometheus_url(self) -> str | None:
         """The target's Prometheus, or None when it names none (alerts unchecked)."""
         return self.env.urls.get("prometheus") if self.target.prometheus is not None else None
+
+    def alert_names(self, roles: tuple[str, ...]) -> tuple[str, ...]:
+        """The target's rule names for those alert roles it names."""
+        return tuple(self.target.alerts[role] for role in roles if role in self.target.alerts)
 
     @property
     def minio_selector(self) -> str:
@@ -183,12 +187,13 @@ class ScenarioRun:
     def load_with_baseline(self, seconds: int | None = None) -> LocustRun:
         """The profile's fault-scenario load (``seconds`` long, default the
         profile's), running and past its baseline."""
-        self.wait_alerts_quiet(QUIET_ALERTS)
+        quiet = self.stack.alert_names(QUIET_ALERTS)
+        self.wait_alerts_quiet(quiet)
         load = self.start_load(self.profile.users, seconds or self.profile.fault_load_s)
         wait_for_first_row(load)
         start = time.time()
         self.hold(self.profile.steady_s, "baseline before the fault")
-        self.check_quiet(QUIET_ALERTS, start, time.time(), "the baseline before the fault")
+        self.check_quiet(quiet, start, time.time(), "the baseline before the fault")
         return load
 
     def hold(self, seconds: float, why: str) -> None:
@@ -532,15 +537,18 @@ class ScenarioRun:
                 samples.append(alerts.Sample(float(record["wall"]), part if _fresh(part) else None))
         return samples
 
-    def check_alert(self, name: str, fault_wall: float, recovered_wall: float | None, *, gate: bool = True) -> None:
-        """The target's alert ``name`` went pending or firing within the SLO's
+    def check_alert(self, role: str, fault_wall: float, recovered_wall: float | None, *, gate: bool = True) -> None:
+        """The target's alert for ``role`` went pending or firing within the SLO's
         time of the fault, and was resolved within the SLO's time once the
         stack had recovered (``recovered_wall``). Never active: the alert
         never fired, a failure of the monitoring under test. With ``gate``
         False the times are only recorded (an alert whose source is known to
         lag, shown in the report without judging the run)."""
-        if self.stack.prometheus_url is None:
-            self.result.checks.append(f"alert {name}: not checked (target {self.stack.target.name} has no prometheus)")
+        target = self.stack.target
+        name = target.alerts.get(role)
+        if self.stack.prometheus_url is None or name is None:
+            why = "no prometheus" if self.stack.prometheus_url is None else f"no prometheus.alerts.{role}"
+            self.result.checks.append(f"alert for {role}: not checked (target {target.name} names {why})")
             return
         seen = alerts.window(self._alert_samples(), name, fault_wall, recovered_wall)
         key = f"alert_{name}"
@@ -568,11 +576,12 @@ class ScenarioRun:
         fault resolve first, within the time the SLO gives an alert to resolve.
         One still active then, on a stack MinIO itself calls healthy, fails."""
         url = self.stack.prometheus_url
-        if url is None:
+        if url is None or not names:
             return
 
         def quiet() -> Seen:
-            loud = [n for n, on in _active(alerts.parse(alerts.fetch(url)), names).items() if on]
+            now = alerts.Sample(time.time(), alerts.parse(alerts.fetch(url)))
+            loud = [name for name in names if now.active(name)]
             return Seen(not loud, f"active: {', '.join(loud)}")
 
         started = time.time()
@@ -595,7 +604,7 @@ class ScenarioRun:
     def check_quiet(self, names: tuple[str, ...], start_wall: float, end_wall: float, why: str) -> None:
         """None of ``names`` was pending or firing between two times (a healthy
         baseline raises no data-loss or quorum alert)."""
-        if self.stack.prometheus_url is None:
+        if self.stack.prometheus_url is None or not names:
             return
         samples = [s for s in self._alert_samples() if start_wall <= s.wall <= end_wall]
         if not any(s.states is not None for s in samples):
@@ -686,10 +695,6 @@ class ScenarioRun:
 # A sampled reading is evidence only when at most this old: the sampling period
 # (1 s) plus a second for the probe's own round trip.
 FRESH_S = 2.0
-
-
-def _active(states: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, bool]:
-    return {name: any(name in states.get(state, []) for state in alerts.ACTIVE) for name in names}
 
 
 def _fresh(part: Mapping[str, Any]) -> bool:

@@ -89,6 +89,8 @@ BAD_TARGETS = [
     ("urls.minio", "minio.example:9000", ["urls.minio", "http(s) URL"]),
     ("urls.minio", "http://minio.example:9000/bucket", ["urls.minio", "host and port only"]),
     ("urls.db", "http://db:5432", ["urls", "unknown field(s)"]),
+    ("prometheus.alerts.quorum", "X", ["prometheus.alerts", "unknown field(s)", "'quorum'"]),
+    ("prometheus.alerts.writeQuorumLost", "", ["prometheus.alerts.writeQuorumLost", "write quorum"]),
 ]
 
 
@@ -125,6 +127,14 @@ def test_the_shipped_targets_load(path: str) -> None:
     assert loaded.minio.statefulsets and loaded.minio.selector
 
 
+def test_alert_roles_name_the_monitoring_charts_rules() -> None:
+    rules = (ROOT / "charts/monitoring/templates/configmap-rules.yaml").read_text()
+    alerts = target.load(target.REFERENCE).alerts
+    assert set(alerts) == {"writeQuorumLost", "serverOffline", "driveOffline"}
+    for name in alerts.values():
+        assert f"- alert: {name}\n" in rules, name
+
+
 def test_variants_add_their_overlay_to_their_release_only() -> None:
     reference = target.load(target.REFERENCE)
     assert reference.deploy is not None
@@ -140,7 +150,17 @@ def test_variants_add_their_overlay_to_their_release_only() -> None:
 
 # Names one stack gives its objects; scenarios/ and chaos/ must take them from
 # the target file. Words in prose (docstrings, comments) are not code.
-STACK_NAMES = ("minio-pool0", "minio-credentials", "gateway", "X-Object-Sha256", "/objects/")
+STACK_NAMES = (
+    "minio-pool0",
+    "minio-credentials",
+    "gateway",
+    "X-Object-Sha256",
+    "/objects/",
+    # the monitoring chart's alert rule names: the target file names them (prometheus.alerts)
+    "MinIOWriteQuorumLost",
+    "MinIONodeOffline",
+    "MinIODriveOffline",
+)
 BUCKET = "chaosgate"  # the reference bucket: a literal equal to it (the word is also the tool's name)
 
 
