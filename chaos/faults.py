@@ -46,6 +46,7 @@ class PodState:
     restarts: int
     container_id: str
     ready: bool
+    ip: str = ""
 
 
 def pods(kube: Kube, namespace: str, selector: str) -> list[PodState]:
@@ -62,12 +63,13 @@ def pods(kube: Kube, namespace: str, selector: str) -> list[PodState]:
                 restarts=sum(s.restart_count for s in statuses),
                 container_id=(first.container_id or "") if first else "",
                 ready=bool(statuses) and all(s.ready for s in statuses),
+                ip=pod.status.pod_ip or "",
             )
         )
     return sorted(states, key=lambda p: p.name)
 
 
-def _targets(kube: Kube, namespace: str, selector: str, names: list[str] | None) -> list[PodState]:
+def targets(kube: Kube, namespace: str, selector: str, names: list[str] | None) -> list[PodState]:
     require_managed_namespace(kube, namespace)
     found = pods(kube, namespace, selector)
     if names is not None:
@@ -80,6 +82,15 @@ def _targets(kube: Kube, namespace: str, selector: str, names: list[str] | None)
     return found
 
 
+def container_pid(pod: PodState) -> int:
+    """The host PID of the pod's first container, as its node sees it."""
+    if not pod.container_id.startswith("containerd://"):
+        raise FaultNotProven(f"pod {pod.name} has no running containerd container ({pod.container_id!r})")
+    cid = pod.container_id.removeprefix("containerd://")
+    info = run(["docker", "exec", pod.node, "crictl", "inspect", cid], timeout=30)
+    return int(json.loads(info.stdout)["info"]["pid"])
+
+
 def sigkill_containers(kube: Kube, namespace: str, selector: str, names: list[str], *, node_exec: bool = True) -> Proof:
     """SIGKILL the main process of each named pod's container, with no grace.
 
@@ -89,16 +100,12 @@ def sigkill_containers(kube: Kube, namespace: str, selector: str, names: list[st
     (``node_exec=False``), the pod is deleted with zero grace instead and the
     proof is a new pod UID.
     """
-    before = _targets(kube, namespace, selector, names)
+    before = targets(kube, namespace, selector, names)
     if not node_exec:
         return delete_pods(kube, namespace, selector, names)
     proof = Proof("sigkill", [p.name for p in before], time.time())
     for pod in before:
-        if not pod.container_id.startswith("containerd://"):
-            raise FaultNotProven(f"pod {pod.name} has no running containerd container ({pod.container_id!r})")
-        cid = pod.container_id.removeprefix("containerd://")
-        info = run(["docker", "exec", pod.node, "crictl", "inspect", cid], timeout=30)
-        pid = int(json.loads(info.stdout)["info"]["pid"])
+        pid = container_pid(pod)
         run(["docker", "exec", pod.node, "kill", "-KILL", str(pid)], timeout=30)
         proof.evidence[pod.name] = {"node": pod.node, "pid": pid, "restarts_before": pod.restarts}
 
@@ -107,7 +114,7 @@ def sigkill_containers(kube: Kube, namespace: str, selector: str, names: list[st
         pending = [p.name for p in before if p.name not in now or now[p.name].restarts <= p.restarts]
         return Seen(not pending, f"restart count not yet risen for {pending}")
 
-    _prove(restarted, f"restart of {proof.targets} after SIGKILL")
+    prove(restarted, f"restart of {proof.targets} after SIGKILL")
     after = {p.name: p for p in pods(kube, namespace, selector)}
     for name in proof.targets:
         proof.evidence[name]["restarts_after"] = after[name].restarts
@@ -122,7 +129,7 @@ def delete_pods(
     full outage), with zero grace, or with the pod's own grace period when
     ``graceful`` (a restart the way a rollout does it: SIGTERM, then time to
     shut down). Proof: every name came back with a new UID."""
-    before = _targets(kube, namespace, selector, names)
+    before = targets(kube, namespace, selector, names)
     proof = Proof("restart-pods" if graceful else "delete-pods", [p.name for p in before], time.time())
     grace = None if graceful else 0
     for pod in before:
@@ -136,7 +143,7 @@ def delete_pods(
         pending = [p.name for p in before if now.get(p.name) in (None, p.uid)]
         return Seen(not pending, f"not yet recreated with a new UID: {pending}")
 
-    _prove(replaced, f"recreation of {proof.targets}")
+    prove(replaced, f"recreation of {proof.targets}")
     for pod in pods(kube, namespace, selector):
         if pod.name in proof.evidence:
             proof.evidence[pod.name]["uid_after"] = pod.uid
@@ -167,7 +174,7 @@ def stop_node(kube: Kube, node: str, *, rollbacks: Rollbacks, notready_timeout: 
         state = node_ready(kube, node)
         return Seen(state != "True", f"Ready={state}")
 
-    seen_at = _prove(not_ready, f"node {node} NotReady", timeout=notready_timeout)
+    seen_at = prove(not_ready, f"node {node} NotReady", timeout=notready_timeout)
     proof.evidence = {"notready_after_s": round(seen_at - proof.started_at, 1)}
     proof.finished_at = time.time()
     return proof
@@ -177,7 +184,7 @@ def start_node(kube: Kube, node: str, *, rollbacks: Rollbacks, ready_timeout: fl
     """Start a node stop_node stopped and wait until it is Ready."""
     proof = Proof("start-node", [node], time.time())
     rollbacks.revert(f"node/{node}")
-    seen_at = _prove(
+    seen_at = prove(
         lambda: Seen(node_ready(kube, node) == "True", f"node {node} not Ready"),
         f"node {node} Ready again",
         timeout=ready_timeout,
@@ -187,7 +194,7 @@ def start_node(kube: Kube, node: str, *, rollbacks: Rollbacks, ready_timeout: fl
     return proof
 
 
-def _prove(predicate: Any, what: str, timeout: float = PROOF_TIMEOUT_S) -> float:
+def prove(predicate: Any, what: str, timeout: float = PROOF_TIMEOUT_S) -> float:
     """Wait for the fault's effect; a timeout means the fault is not proven."""
     try:
         wait_until(predicate, what=what, timeout=timeout, interval=0.5, tolerate=(OSError,))
@@ -223,7 +230,7 @@ def take_down_servers(kube: Kube, namespace: str, statefulset: str, count: int, 
         left = [v for v in victims if v in names]
         return Seen(not left, f"still present: {left}")
 
-    _prove(gone, f"pods {victims} gone")
+    prove(gone, f"pods {victims} gone")
     proof.evidence = {"replicas_before": replicas, "replicas_during": replicas - count}
     proof.finished_at = time.time()
     return proof

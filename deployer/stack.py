@@ -97,6 +97,17 @@ def install(
     wait_ready(kubectl, target.namespace, timeout=timeout)
 
 
+def upgrade(helm: Helm, target: Target, variant: str, refs: Mapping[str, str]) -> None:
+    """helm upgrade every release of the installed target to ``variant``, in
+    place and without waiting for Ready: a change MinIO finishes only when its
+    servers restart together (a new server pool) is finished by the caller."""
+    overlay = overlay_for(target, variant)
+    for release in _releases(target):
+        args = ["upgrade", *release_args(release, target.namespace, overlay, refs)]
+        with phase(f"helm upgrade {release.name} to {variant} in {target.namespace}"):
+            helm.run(args, timeout=300)
+
+
 def render(helm: Helm, target: Target, variant: str, refs: Mapping[str, str] | None = None) -> str:
     """The target's manifests as `helm template` renders them (for the preflight)."""
     overlay = overlay_for(target, variant)

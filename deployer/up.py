@@ -182,6 +182,16 @@ def deploy_stack(env: Environment, target: Target, variant: str, timings: Timing
         stack.install(env.kubectl(), env.helm(), target, variant, refs, expose=env.exposes)
 
 
+def upgrade_stack(env: Environment, target: Target, variant: str) -> None:
+    """The installed target upgraded to ``variant`` in place (stack.upgrade),
+    with the images it needs in the nodes."""
+    refs = targetimages.resolve(target, env.images)
+    missing = targetimages.to_load(refs, env.images)
+    if missing and env.nodes:
+        kind.KindCluster(env.cluster_name, node_image="").load_images(missing)
+    stack.upgrade(env.helm(), target, variant, refs)
+
+
 def down(cluster_name: str) -> bool:
     """Delete the cluster if it exists, and what a killed run left: its run
     lock and the Locust processes of runs that no longer exist. Refused while

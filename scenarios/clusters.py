@@ -19,7 +19,7 @@ from deployer import access, kind, namespaces, stack
 from deployer.kubectl import Kubectl
 from deployer.reach import RelayReach
 from deployer.target import Target
-from deployer.up import Environment, deploy_stack, effective_mode
+from deployer.up import Environment, deploy_stack, effective_mode, upgrade_stack
 from kernel import procs
 from kernel.errors import BadInputError, InfraError, WaitTimeout
 from kernel.wait import Deadline, wait_until
@@ -201,6 +201,24 @@ class StackManager:
             self.variant = variant
             self.current = self._connect(variant)
         require_healthy(self.current)
+        return self.current
+
+    def upgrade_in_place(self, variant: str) -> None:
+        """Upgrade the running stack to ``variant`` without reinstalling it (a
+        pool expansion under load). The stack is unknown until ``reconnect``:
+        the caller finishes the change (MinIO restarts) first."""
+        if self.target.deploy is None or self.variant is None:
+            raise NotApplicable(f"target {self.target.name} is used as deployed: chaosgate does not upgrade it")
+        with self.timeline.span("phase.stack-upgrade", variant=variant, target=self.target.name):
+            upgrade_stack(self.env, self.target, variant)
+        self.variant = variant
+        self.current = None
+
+    def reconnect(self) -> Stack:
+        """The stack as it now is (topology read from MinIO again)."""
+        if self.variant is None:
+            raise InfraError("no stack is deployed")
+        self.current = self._connect(self.variant)
         return self.current
 
     def _connect(self, variant: str) -> Stack:

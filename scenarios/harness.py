@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chaos import alerts, faults, ledger, podlogs
+from chaos import alerts, faults, ledger, minio_heal, podlogs
 from chaos.clients import (
     Credentials,
     abort_incomplete_uploads,
@@ -373,6 +374,70 @@ class ScenarioRun:
             expected_drives=self.stack.drives,
         )
 
+    @contextmanager
+    def peers_view(self, victim: str) -> Iterator[Callable[[], Seen]]:
+        """A predicate: every other MinIO server, asked directly and at the
+        same time, reports ``victim`` offline (what a partition must make
+        true). A server asked about a peer it cannot reach answers only when
+        its call to that peer times out (30 s measured), hence the long read
+        timeout and the parallel asks."""
+        peers = [
+            p.name
+            for p in faults.pods(self.stack.kube, self.stack.namespace, self.stack.minio_selector)
+            if p.name != victim
+        ]
+        pod_port = self.stack.target.minio.pod_port
+        http = http_pool(read=PEER_VIEW_TIMEOUT_S, maxsize=len(peers) + 1)
+        with (
+            PodForwards(self.stack.env.kubectl(), self.stack.namespace, pod_port) as forwards,
+            ThreadPoolExecutor(max_workers=max(1, len(peers))) as pool,
+        ):
+
+            def view(pod: str, url: str | None) -> str | None:
+                """Why ``pod`` does not (yet) report the victim offline; None when it does."""
+                if url is None:
+                    return f"no port-forward to {pod}"
+                try:
+                    info = admin_info(url, self.stack.credentials, http=http)
+                except ProbeError as exc:
+                    return f"{pod} did not answer: {exc}"
+                states = [s for s in info.servers if s.endpoint.startswith(f"{victim}.")]
+                if not states:
+                    return f"{pod} lists no server {victim}"
+                return f"{pod} still sees {victim} online" if any(s.online for s in states) else None
+
+            def offline_to_all() -> Seen:
+                urls = forwards.urls(peers)
+                answers = list(pool.map(lambda pod: view(pod, urls[pod]), peers))
+                pending = [a for a in answers if a is not None]
+                return Seen(not pending, "; ".join(pending) or f"{len(peers)} peers report {victim} offline")
+
+            yield offline_to_all
+
+    def heal_written(self) -> minio_heal.HealOutcome | None:
+        """Heal every object this scenario wrote (``mc admin heal -r`` on its
+        prefix) until every drive holds its part; None, with the scenario
+        failed, when MinIO cannot."""
+        app = self.stack.target.app
+        head = (app.stored_as if app is not None else "{key}").partition("{key}")[0]
+        prefix = f"{head}{self.result.name}/"
+        try:
+            with self.timeline.span("heal", prefix=prefix):
+                return minio_heal.heal_prefix(self.stack.minio_url, self.stack.credentials, self.stack.bucket, prefix)
+        except InfraError as exc:
+            self.result.fail(f"the heal of {prefix} failed: {exc}")
+            return None
+
+    def pods_not_ready(self, names: list[str]) -> Seen:
+        """Kubernetes calls each of these MinIO pods not Ready (or it is gone):
+        the moment it takes them out of the Services."""
+        try:
+            states = {p.name: p for p in faults.pods(self.stack.kube, self.stack.namespace, self.stack.minio_selector)}
+        except Exception as exc:  # noqa: BLE001 (an API hiccup is "not seen yet")
+            return Seen(False, f"MinIO pods not listed: {type(exc).__name__}: {exc}")
+        ready = [name for name in names if name in states and states[name].ready]
+        return Seen(not ready, f"still Ready: {ready}")
+
     def hpa_scale_target(self) -> tuple[str, str]:
         """The kind and name of what the target's HPA scales."""
         name = self.stack.need_hpa()
@@ -502,6 +567,13 @@ class ScenarioRun:
         requests = inside[-1].total_requests - base_req
         failures = inside[-1].total_failures - base_fail
         return None if requests <= 0 else round(1 - failures / requests, 4)
+
+    def write_availability(self, start_wall: float, end_wall: float) -> float | None:
+        """Share of the writes made between two wall-clock times that were
+        acknowledged, from the ledger; None when none was made."""
+        writes = [w for w in ledger.load(self.ledger_dir) if start_wall <= w.at <= end_wall]
+        acked = sum(1 for w in writes if w.outcome == ledger.ACKED)
+        return round(acked / len(writes), 4) if writes else None
 
     def measure(
         self, name: str, value: float | None, limit: float | None = None, *, unit: str = "s", floor: bool = False
@@ -691,6 +763,9 @@ class ScenarioRun:
             self.result.inconclusive(f"the listing check could not be made: {report.listing['error']}")
         return report
 
+
+PEER_VIEW_TIMEOUT_S = 60.0
+"""How long a server may take to say who it sees (see ScenarioRun.peers_view)."""
 
 # A sampled reading is evidence only when at most this old: the sampling period
 # (1 s) plus a second for the probe's own round trip.

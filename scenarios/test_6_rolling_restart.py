@@ -5,7 +5,13 @@
    and comes back with its drive, highest ordinal first. Proof: each pod
    came back with a new UID.
 2. The next server goes only once every server, asked directly, sees every
-   server and drive online and nothing healing.
+   server and drive online and nothing healing, and a heal of the scenario's
+   objects (``mc admin heal -r``) has put on the returning server's drive
+   what was written while it was away. MinIO does not do that by itself
+   soon enough: its MRF queue skips a server that is down, so without the
+   heal an object written while one server was away can be found on too few
+   drives while the next is away, and reads of it answer 404 (measured: 60
+   such reads in one run).
 3. Pass when: one server down at a time is within every layout's parity, so
    reads stay at the strict availability SLO and writes keep being
    acknowledged throughout; no read calls an acknowledged, undeleted object
@@ -18,7 +24,7 @@ import time
 
 import pytest
 
-from chaos import faults, ledger
+from chaos import faults
 from scenarios.harness import NotApplicable, ScenarioRun
 
 pytestmark = [
@@ -26,9 +32,10 @@ pytestmark = [
     pytest.mark.scenario("rolling-restart", title="Every MinIO server restarted in turn under load", extended=True),
 ]
 
-STEP_S = 35
+STEP_S = 45
 """Load planned per server: a graceful stop, a pod start and a rejoin took
-24 s per server on the reference stack on a 2-core machine (94.6 s for 4)."""
+24 s per server on the reference stack on a 2-core machine (94.6 s for 4),
+and the heal after each a few seconds more."""
 
 
 def _ordinal(name: str) -> int:
@@ -49,6 +56,7 @@ def test_rolling_restart_under_load(scenario: ScenarioRun) -> None:
     load_ends = time.time() + planned - profile.steady_s
 
     rejoins: list[float] = []
+    heals: list[int] = []
     with scenario.fault("rolling-restart", targets=servers):
         t0 = time.time()
         for pod in servers:
@@ -60,6 +68,11 @@ def test_rolling_restart_under_load(scenario: ScenarioRun) -> None:
             if rejoined is None:
                 break  # wait_rejoined failed the scenario; the next server must not go
             scenario.result.measurements[f"rejoin_{pod}_s"] = rejoined
+            healed = scenario.heal_written()
+            if healed is None:
+                break
+            scenario.result.measurements[f"heal_{pod}_s"] = healed.seconds
+            heals.append(healed.healed)
             rejoins.append(rejoined)
         done = time.time()
     scenario.wait_load()
@@ -74,14 +87,18 @@ def test_rolling_restart_under_load(scenario: ScenarioRun) -> None:
         f"only {len(rejoins)} of {len(servers)} servers restarted and rejoined",
     )
     scenario.measure("rolling_restart_s", round(done - t0, 1))
+    scenario.measure("objects_healed_between_restarts", sum(heals), unit="")
     scenario.measure("rejoin_per_server_max_s", max(rejoins) if rejoins else None, slo.rejoin_max_s)
     limit = scenario.read_availability_limit(servers_down=1)
     scenario.measure("read_availability", scenario.read_availability(t0, done), limit, unit="", floor=True)
-    writes = [w for w in ledger.load(scenario.ledger_dir) if t0 <= w.at <= done]
-    acked = sum(1 for w in writes if w.outcome == ledger.ACKED)
-    share = round(acked / len(writes), 4) if writes else None
     # Write quorum holds with one server down: writes owe what reads owe within parity.
-    scenario.measure("write_availability", share, slo.read_availability_within_parity_min, unit="", floor=True)
+    scenario.measure(
+        "write_availability",
+        scenario.write_availability(t0, done),
+        slo.read_availability_within_parity_min,
+        unit="",
+        floor=True,
+    )
     # An acknowledged object the stack calls missing is a wrong answer, whatever the share.
     scenario.measure("reads_404_for_acknowledged_keys", scenario.missing_reads(), 0, unit="")
     scenario.check_ledger()
