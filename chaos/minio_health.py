@@ -107,6 +107,9 @@ class DriveState:
     healing: bool
     pool_index: int
     set_index: int
+    total_bytes: int = 0
+    available_bytes: int = 0
+    """As the server's statfs of the drive says (0 when not reported)."""
 
     @property
     def ok(self) -> bool:
@@ -249,6 +252,8 @@ def parse_admin_info(raw: str | Mapping[str, Any]) -> ClusterInfo:
                 healing=_field(d, "healing", bool, False),
                 pool_index=_field(d, "pool_index", int, -1),
                 set_index=_field(d, "set_index", int, -1),
+                total_bytes=_field(d, "totalspace", int, 0),
+                available_bytes=_field(d, "availspace", int, 0),
             )
             for d in _field(server, "drives", list, [])
         )
