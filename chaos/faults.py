@@ -62,7 +62,9 @@ def pods(kube: Kube, namespace: str, selector: str) -> list[PodState]:
                 node=pod.spec.node_name or "",
                 restarts=sum(s.restart_count for s in statuses),
                 container_id=(first.container_id or "") if first else "",
-                ready=bool(statuses) and all(s.ready for s in statuses),
+                # The Ready condition, not the containers' flags: when a node is
+                # lost only the control plane can say so, and it sets the condition.
+                ready=any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or []),
                 ip=pod.status.pod_ip or "",
             )
         )

@@ -25,7 +25,7 @@ def test_pod_kill_under_load(scenario: ScenarioRun) -> None:
         raise NotApplicable(f"one server ({stack.topology}): killing it is a full outage, not this scenario")
     # The second server of the first pool: a server in the middle of the set.
     victim = f"{stack.statefulsets[0]}-1"
-    scenario.load_with_baseline()
+    scenario.load_with_baseline(scenario.profile.steady_s + scenario.profile.recovery_s)
 
     with scenario.fault("sigkill", targets=[victim]):
         t0 = time.time()

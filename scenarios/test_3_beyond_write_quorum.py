@@ -26,7 +26,7 @@ pytestmark = [
 def test_beyond_write_quorum(scenario: ScenarioRun) -> None:
     profile, slo, stack = scenario.profile, scenario.slo, scenario.stack
     statefulsets, down = scenario.beyond_write_quorum()
-    scenario.load_with_baseline()
+    scenario.load_with_baseline(profile.steady_s + profile.outage_s + profile.recovery_s)
 
     with scenario.fault("servers-down", statefulsets=statefulsets, servers_per_pool=down):
         t0 = time.time()

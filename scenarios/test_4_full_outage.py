@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.chaos, pytest.mark.scenario("full-outage", title="Ever
 def full_outage(scenario: ScenarioRun, *, expect_loss: bool) -> None:
     """Shared with the ephemeral negative control, which must lose everything."""
     slo, stack = scenario.slo, scenario.stack
-    scenario.load_with_baseline()
+    scenario.load_with_baseline(scenario.profile.steady_s + scenario.profile.recovery_s)
 
     with scenario.fault("delete-all-minio-pods"):
         t0 = time.time()

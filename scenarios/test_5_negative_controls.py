@@ -33,7 +33,7 @@ def test_ephemeral_storage_loses_data_and_is_caught(scenario: ScenarioRun) -> No
 def test_unsafe_gateway_loses_acknowledged_writes_and_is_caught(scenario: ScenarioRun) -> None:
     profile, stack = scenario.profile, scenario.stack
     statefulsets, down = scenario.beyond_write_quorum()
-    scenario.load_with_baseline()
+    scenario.load_with_baseline(profile.steady_s + profile.outage_s + profile.recovery_s)
     with scenario.fault("servers-down", statefulsets=statefulsets, servers_per_pool=down):
         for name in statefulsets:
             scenario.record_proof(

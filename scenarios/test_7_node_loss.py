@@ -98,23 +98,22 @@ def test_node_loss_under_load(scenario: ScenarioRun) -> None:
         scenario.first_sample_after(t0, "minio", lambda m: m.get("servers_online", stack.servers) < stack.servers),
         slo.detect_max_s,
     )
-    if out_of_service is None:
-        return
     tolerance = stack.topology
     # Until Kubernetes noticed, requests still went to the dead pods: recorded, not judged.
     scenario.measure("read_availability_until_noticed", scenario.read_availability(t0, noticed), unit="")
-    scenario.measure(
-        "read_availability_node_down",
-        scenario.read_availability(noticed, up_at),
-        scenario.read_availability_limit(servers_down=down),
-        unit="",
-        floor=True,
-    )
+    if out_of_service is not None:
+        scenario.measure(
+            "read_availability_node_down",
+            scenario.read_availability(noticed, up_at),
+            scenario.read_availability_limit(servers_down=down),
+            unit="",
+            floor=True,
+        )
     if down > tolerance.write_tolerance():
         # Without write quorum nothing can be stored: an ack would be a lie.
         acked = [w for w in ledger.load(scenario.ledger_dir) if noticed <= w.at <= up_at and w.outcome == ledger.ACKED]
         scenario.measure("acks_while_without_write_quorum", len(acked), 0, unit="")
-    else:
+    elif out_of_service is not None:
         scenario.measure(
             "write_availability_node_down",
             scenario.write_availability(noticed, up_at),

@@ -87,7 +87,7 @@ def test_full_drive_under_load(scenario: ScenarioRun) -> None:
         scenario.hold(profile.outage_s, f"{victim}'s drive full")
         freed_at = time.time()
         diskfaults.free(drive)
-        scenario.heal_written(full_at)
+        scenario.heal_written(full_at, onto=victim)
         healed = scenario.wait_rejoined(freed_at, slo.healed_max_s)
     scenario.wait_load()
 

@@ -191,7 +191,7 @@ def test_probes_metrics_and_placement(render: RenderFn) -> None:
     for sts in minio_sets(render("stack", "values-kind.yaml")):
         c = container(sts)
         assert c["livenessProbe"]["httpGet"]["path"] == "/minio/health/live"
-        assert c["readinessProbe"]["httpGet"]["path"] == "/minio/health/cluster/read"
+        assert c["readinessProbe"]["httpGet"]["path"] == "/minio/health/ready"
         assert env_of(c)["MINIO_PROMETHEUS_AUTH_TYPE"]["value"] == "public"
         annotations = sts["spec"]["template"]["metadata"]["annotations"]
         assert annotations["prometheus.io/scrape"] == "true"

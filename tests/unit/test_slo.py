@@ -66,9 +66,8 @@ def test_a_quick_run_stays_well_under_a_gibibyte():
     a 2-core machine), quick's four fault scenarios send at most:"""
     quick = PROFILES["quick"]
     mix = SizeMix.parse(quick.size_mix)
-    seconds = [quick.hpa_load_s] + [
-        quick.fault_load_s
-    ] * 3  # hpa-under-load, pod-kill, beyond-write-quorum, full-outage
+    fault = quick.steady_s + quick.outage_s + quick.recovery_s  # the longest: beyond-write-quorum
+    seconds = [quick.hpa_load_s] + [fault] * 3  # hpa-under-load, pod-kill, beyond-write-quorum, full-outage
     total = sum(mix.bound_bytes(quick.bytes_per_s, s, 50 * s) for s in seconds)
     assert total < 512 * 2**20, f"{total / 2**20:.0f} MiB"
 
@@ -84,6 +83,6 @@ def test_a_quick_run_stays_well_under_a_gibibyte():
     ],
 )
 def test_bad_profiles_are_refused(change, message):
-    base = {"users": 1, "spawn_rate": 1, "steady_s": 1, "fault_load_s": 1, "hpa_users": 1, "hpa_load_s": 1}
+    base = {"users": 1, "spawn_rate": 1, "steady_s": 1, "recovery_s": 1, "hpa_users": 1, "hpa_load_s": 1}
     with pytest.raises(BadInputError, match=message):
         Profile("p", outage_s=1, **base, **change)
