@@ -80,7 +80,8 @@ def shrink(drive: Drive, size_bytes: int) -> None:
     node_sh(
         drive,
         f"mkdir -p {stage} && mount -t tmpfs -o size={size_bytes} chaosgate-drive {stage} && "
-        f"cp -a {path}/. {stage}/ && mount --move {stage} {path} && rmdir {stage}",
+        # A bind, not --move: kind's node mounts are shared, and a shared mount's children cannot move.
+        f"cp -a {path}/. {stage}/ && mount --bind {stage} {path} && umount {stage} && rmdir {stage}",
         timeout=300,
     )
 

@@ -54,6 +54,10 @@ class Slo:
     """Share of requests that may fail under load without faults (0-1)."""
     p95_latency_max_ms: float = 2000.0
     """95th percentile latency under load without faults, on a 2-core machine."""
+    expansion_outage_max_s: float = 45.0
+    """Longest time without an acknowledged write while a new server pool is
+    added: every server restarts together once (MinIO's way to take a new
+    endpoint list), so writes pause for the restart and the new pool joining."""
     alert_active_max_s: float = 60.0
     """Seconds from a fault until its alert is pending or firing in Prometheus:
     MinIO's metrics reflect the loss (graceful delete at once), plus one scrape

@@ -8,6 +8,7 @@ read-back of every acknowledged write at the end.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -415,7 +416,7 @@ class ScenarioRun:
 
             yield offline_to_all
 
-    def heal_written(self, since_wall: float, onto: str | None = None, timeout: float = 60.0) -> int:
+    def heal_written(self, since_wall: float, onto: str | None = None, timeout: float = 30.0) -> int:
         """Read the metadata (HEAD) of every object acknowledged since
         ``since_wall``, straight from MinIO, once every drive is back: a read
         that finds a drive without the object queues its heal (MinIO's MRF
@@ -438,21 +439,24 @@ class ScenarioRun:
         )
         client = s3_client(self.stack.minio_url, self.stack.credentials, http=http_pool(read=10))
 
-        def read(batch: list[str]) -> None:
+        def read(batch: list[str]) -> list[str]:
+            """The names MinIO still has (deleted since: no heal owed)."""
+            found = []
             for name in batch:
                 try:
                     client.stat_object(self.stack.bucket, name)
                 except Exception:  # noqa: BLE001 (deleted since, or unreadable: the ledger check decides)
                     continue
+                found.append(name)
+            return found
 
         with self.timeline.span("heal.read", objects=len(names), onto=onto or ""):
-            read(names)
-            missing = self._missing_on(onto, names) if onto else []
+            present = read(names)
+            missing = self._missing_on(onto, present) if onto else []
             deadline = time.time() + timeout
             while missing and time.time() < deadline:
-                read(missing)
                 time.sleep(1.0)
-                missing = self._missing_on(onto, missing) if onto else []
+                missing = self._missing_on(onto, read(missing)) if onto else []
         if onto:
             count = self.result.measurements.get("objects_missing_after_heal") or 0
             self.result.measurements["objects_missing_after_heal"] = int(count) + len(missing)
@@ -641,6 +645,16 @@ class ScenarioRun:
         writes = [w for w in ledger.load(self.ledger_dir) if start_wall <= w.at <= end_wall]
         acked = sum(1 for w in writes if w.outcome == ledger.ACKED)
         return round(acked / len(writes), 4) if writes else None
+
+    def longest_write_gap(self, start_wall: float, end_wall: float) -> float | None:
+        """Longest stretch between ``start_wall`` and ``end_wall`` with no
+        write acknowledged (its edges count as acks); None without any write
+        in the ledger then."""
+        writes = [w for w in ledger.load(self.ledger_dir) if start_wall <= w.at <= end_wall]
+        if not writes:
+            return None
+        acks = sorted([start_wall, end_wall] + [w.at for w in writes if w.outcome == ledger.ACKED])
+        return round(max(b - a for a, b in itertools.pairwise(acks)), 1)
 
     def measure(
         self, name: str, value: float | None, limit: float | None = None, *, unit: str = "s", floor: bool = False

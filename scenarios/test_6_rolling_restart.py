@@ -34,7 +34,7 @@ pytestmark = [
     pytest.mark.scenario("rolling-restart", title="Every MinIO server restarted in turn under load", extended=True),
 ]
 
-STEP_S = 45
+STEP_S = 70
 """Load planned per server: a graceful stop, a pod start and a rejoin took
 24 s per server on the reference stack on a 2-core machine (94.6 s for 4),
 and the heal after each a few seconds more."""

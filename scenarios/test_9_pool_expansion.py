@@ -12,12 +12,13 @@ every pool, so the change reaches all servers together.
    which re-reads that list; a chart that keeps the list elsewhere gets all
    its server pods deleted at once instead.
 3. Pass when: MinIO lists one more pool and every server of both pools is
-   online and healed; reads and writes were served within the degraded SLO
-   through the change (a coordinated restart is a short planned outage);
-   new objects written afterwards are on the new pool's drives (which drives
-   those are, MinIO's admin info says); every acknowledged write reads back.
-   Measured: time from the upgrade to every server online, availability
-   during the change, the share of new objects in the new pool.
+   online and healed;
+   the restart paused writes no longer than the SLO allows (a coordinated
+   restart is a short planned outage); new objects written afterwards are on
+   the new pool's drives (which drives those are, MinIO's admin info says);
+   every acknowledged write reads back. Measured: time from the upgrade to
+   every server online, the longest write pause, availability during the
+   change, the share of new objects in the new pool.
 """
 
 from __future__ import annotations
@@ -89,19 +90,20 @@ def test_pool_expansion_under_load(scenario: ScenarioRun, stacks: StackManager) 
     scenario.measure("servers_before", servers_before, unit="")
     scenario.measure("servers_after", grown.servers, unit="")
     scenario.measure("time_to_all_servers_online_s", online, slo.healed_max_s)
+    # The servers restart together once: a planned pause, judged by its length.
+    scenario.measure(
+        "longest_write_pause_s", scenario.longest_write_gap(t0, changed + AFTER_S / 2), slo.expansion_outage_max_s
+    )
+    # Over a change of well under a minute that pause is most of the window: recorded.
     scenario.measure(
         "read_availability_during_change",
         scenario.read_availability(t0, changed),
-        slo.read_availability_min,
         unit="",
-        floor=True,
     )
     scenario.measure(
         "write_availability_during_change",
         scenario.write_availability(t0, changed),
-        slo.read_availability_min,
         unit="",
-        floor=True,
     )
     if online is not None:
         _check_new_objects_in_new_pool(scenario, pools_before, since=changed)

@@ -106,3 +106,15 @@ def test_probes_pdb_and_scrape_annotations(render: RenderFn) -> None:
     assert pdb["spec"]["selector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
     service = rendered.one("Service", "gateway")
     assert service["spec"]["ports"][0]["port"] == 8080
+
+
+def test_gateways_spread_over_nodes_and_can_opt_out(render: RenderFn) -> None:
+    deployment = gateway(render("stack", "values-kind.yaml"))
+    (spread,) = pod_spec(deployment)["topologySpreadConstraints"]
+    assert spread["topologyKey"] == "kubernetes.io/hostname"
+    assert spread["maxSkew"] == 1
+    # Soft: a one-node cluster still schedules every gateway.
+    assert spread["whenUnsatisfiable"] == "ScheduleAnyway"
+    assert spread["labelSelector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
+    off = render("app", set_values=("topologySpread.enabled=false",)).one("Deployment")
+    assert "topologySpreadConstraints" not in pod_spec(off)
