@@ -422,7 +422,7 @@ class ScenarioRun:
         that finds a drive without the object queues its heal (MinIO's MRF
         queue, cmd/erasure-object.go getObjectFileInfo), which MinIO does not
         do by itself for writes made while a server was away. With ``onto``
-        (a server pod, in a layout of one erasure set per pool), wait until
+        (a server pod, in a layout of one erasure set), wait until
         that server's drives hold every such object, reading the missing ones
         again; what is still missing after ``timeout`` is counted in the
         measurement ``objects_missing_after_heal``. Returns how many objects
@@ -467,13 +467,13 @@ class ScenarioRun:
     def _missing_on(self, pod: str, names: list[str]) -> list[str]:
         """Of ``names``, those without xl.meta on some drive of ``pod``, asked
         on the pod itself (one shell loop for all). Empty when the layout or
-        the image does not allow the question (several erasure sets per pool:
-        an object is on one set's drives only; no shell in the image)."""
+        the image does not allow the question (more than one erasure set or
+        pool: an object is on one set's drives only; no shell in the image)."""
         try:
             info = admin_info(self.stack.minio_url, self.stack.credentials)
         except ProbeError:
             return []
-        if any(sets != 1 for sets in info.sets_per_pool):
+        if info.sets_per_pool != (1,):
             return []
         roots = sorted(
             {
