@@ -597,16 +597,9 @@ class ScenarioRun:
         return float(max(values)) if values else None
 
     def first_ack_after(self, since_wall: float) -> float | None:
-        """Seconds from ``since_wall`` until writes were acknowledged again.
-
-        Requests in flight when the fault hit may still be answered right after
-        it, so the clock stops at the first ack that follows the first failed
-        write after the fault; with no failed write, writes never stopped and
-        it is the first ack after the fault."""
-        writes = [w for w in ledger.load(self.ledger_dir) if w.at > since_wall]
-        first_failure = next((w.at for w in writes if w.outcome != ledger.ACKED), since_wall)
-        acks = [w.at for w in writes if w.outcome == ledger.ACKED and w.at >= first_failure]
-        return round(min(acks) - since_wall, 1) if acks else None
+        """Seconds from ``since_wall`` until writes were acknowledged again
+        (see ``writes_back_after``)."""
+        return writes_back_after(ledger.load(self.ledger_dir), since_wall)
 
     def missing_reads(self) -> int | None:
         """GETs the stack answered 404 for a key acknowledged and never deleted
@@ -843,6 +836,29 @@ class ScenarioRun:
         if report.listing and report.listing["error"]:
             self.result.inconclusive(f"the listing check could not be made: {report.listing['error']}")
         return report
+
+
+IN_FLIGHT_S = 2.0
+"""Seconds after a fault in which answers may still be to requests sent before it."""
+
+
+def writes_back_after(writes: list[ledger.Write], since_wall: float) -> float | None:
+    """Seconds from ``since_wall`` until writes were acknowledged again.
+
+    Requests in flight when the fault hit may still be answered right after
+    it, so the clock stops at the first ack that follows the first failed
+    write after the fault. Only failures before writes were steadily
+    acknowledged again count (the first ack IN_FLIGHT_S or more after the
+    fault): a write cut off when the load stopped, a minute later, is not the
+    fault's doing. With no such failure writes never stopped, and it is the
+    first ack after the fault."""
+    after = sorted((w for w in writes if w.at > since_wall), key=lambda w: w.at)
+    acks = [w.at for w in after if w.outcome == ledger.ACKED]
+    settled = next((at for at in acks if at >= since_wall + IN_FLIGHT_S), None)
+    failures = [w.at for w in after if w.outcome != ledger.ACKED and (settled is None or w.at < settled)]
+    first_failure = failures[0] if failures else since_wall
+    later = [at for at in acks if at >= first_failure]
+    return round(min(later) - since_wall, 1) if later else None
 
 
 PEER_VIEW_TIMEOUT_S = 60.0
