@@ -765,6 +765,15 @@ class ScenarioRun:
 
     # -- the write ledger ------------------------------------------------
 
+    def _stored_as(self) -> str:
+        """How a key is named in the bucket (the app's contract, or the key itself)."""
+        app = self.stack.target.app
+        return app.stored_as if app is not None else "{key}"
+
+    def stored_prefix(self) -> str:
+        """The bucket prefix under which this scenario's objects are stored."""
+        return self._stored_as().partition("{key}")[0] + f"{self.result.name}/"
+
     def check_ledger(self, *, expect_loss: bool = False) -> ledger.LedgerReport:
         """Read back every key an operation changed straight from MinIO, hold a
         listing of the run's prefix against it, classify each key (chaos.ledger),
@@ -778,7 +787,7 @@ class ScenarioRun:
         app = self.stack.target.app
         # Keys written through the app are stored under the name its contract
         # says; a listing shows those names, so they are mapped back to keys.
-        head, _, tail = (app.stored_as if app is not None else "{key}").partition("{key}")
+        head, _, tail = self._stored_as().partition("{key}")
         fetch = reader if app is None else (lambda key: reader(app.object_name(key)))
 
         def keys(prefix: str) -> Iterator[str]:

@@ -138,7 +138,6 @@ def _back_onto_volume(scenario: ScenarioRun, drive: diskfaults.Drive) -> None:
     faults.delete_pods(stack.kube, stack.namespace, stack.minio_selector, [drive.pod], graceful=True)
     scenario.wait_rejoined(time.time(), scenario.slo.rejoin_max_s)
     # What reached the small drive after its last copy: a whole-prefix heal, with no load running.
-    app = stack.target.app
-    prefix = (app.stored_as if app is not None else "{key}").partition("{key}")[0] + f"{scenario.result.name}/"
+    prefix = scenario.stored_prefix()
     outcome = minio_heal.heal_prefix(stack.minio_url, stack.credentials, stack.bucket, prefix, timeout=300)
     scenario.timeline.event("heal.prefix", prefix=prefix, seconds=outcome.seconds, healed=outcome.healed)
