@@ -25,6 +25,7 @@ from kernel.errors import BadInputError
 CLUSTERS = ("kind", "existing")
 PROFILES = tuple(slo.PROFILES)
 MAX_LOAD_WORKERS = 16
+MAX_ROUNDS = 50
 
 
 def option(flag: str, help: str, **extra: Any) -> Any:
@@ -131,8 +132,18 @@ class Settings:
         default="",
     )
 
+    resurrection_rounds: int = option(
+        "--resurrection-rounds",
+        "Rounds of the delete-resurrection scenarios on one cluster (each: write, lose write quorum, "
+        "overwrite and delete, recover, read back; about a minute). 3 shows a rate; 10 or more to prove "
+        "a fix holds.",
+        default=3,
+    )
+
     def __post_init__(self) -> None:
         _one_of("cluster", self.cluster, CLUSTERS)
+        if not 1 <= self.resurrection_rounds <= MAX_ROUNDS:
+            raise BadInputError(f"--resurrection-rounds must be 1..{MAX_ROUNDS}, got {self.resurrection_rounds}")
         if not 0 <= self.load_workers <= MAX_LOAD_WORKERS:
             raise BadInputError(f"--load-workers must be 0..{MAX_LOAD_WORKERS}, got {self.load_workers}")
         _one_of("profile", self.profile, PROFILES)

@@ -61,6 +61,9 @@ class ScenarioResult:
     checks: list[str] = field(default_factory=list)
     # The stack's pod logs of the scenario's window, relative to the run folder.
     logs: list[str] = field(default_factory=list)
+    # Evidence files a check saved (e.g. each drive's view of a key that came
+    # back), relative to the run folder.
+    evidence: list[str] = field(default_factory=list)
     # True once any check could not decide; finish() then cannot turn it into a pass.
     undecided: bool = False
 

@@ -140,6 +140,10 @@ def _scenario(result: Mapping[str, Any], charts: Sequence[str]) -> str:
     if proofs:
         rows = [[escape(cell) for cell in row] for row in proofs]
         parts.append("<h3>Fault proofs</h3>" + table(rows, ("fault", "targets", "proven in", "evidence")))
+    evidence = result.get("evidence") or []
+    if evidence:
+        links = ", ".join(f'<a href="{escape(path)}">{escape(path.rsplit("/", 1)[-1])}</a>' for path in evidence)
+        parts.append(f'<h3>Evidence</h3><p class="logs">{links}</p>')
     logs = result.get("logs") or []
     if logs:
         links = ", ".join(f'<a href="{escape(path)}">{escape(path.rsplit("/", 1)[-1])}</a>' for path in logs)

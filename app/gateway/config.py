@@ -70,6 +70,23 @@ class Settings:
     port: int = 8080
     """GATEWAY_PORT: listen port."""
 
+    bucket_versioning: bool = True
+    """GATEWAY_BUCKET_VERSIONING: ``enabled`` (the default) turns versioning on
+    for the bucket at startup, ``off`` leaves the bucket as it is. In an
+    unversioned bucket an overwrite that fails without write quorum is undone
+    by deleting xl.meta where it landed, taking the acknowledged version of a
+    small object with it; a later DELETE can then read "not found", answer 204
+    and delete nothing, and the old version reads back once the other drives
+    return (docs/findings/delete-resurrection.md). Versioned, the undo removes
+    only the failed version and a DELETE is a delete marker that needs write
+    quorum."""
+
+    noncurrent_days: int = 1
+    """GATEWAY_NONCURRENT_DAYS: with versioning on, a lifecycle rule (set only
+    when the bucket has none) expires versions this many days after they stop
+    being current, and expired delete markers, so overwrites and deletes do
+    not grow the bucket without bound."""
+
     ack_before_write: bool = False
     """GATEWAY_ACK_BEFORE_WRITE: test-only. Exactly ``unsafe-ack-before-write``
     makes PUT answer 200 before writing (the write runs afterwards and may
@@ -110,6 +127,17 @@ def ack_before_write(raw: str | None) -> bool:
     )
 
 
+def bucket_versioning(raw: str | None) -> bool:
+    """Parse GATEWAY_BUCKET_VERSIONING: unset, empty or ``enabled`` means on,
+    ``off`` means leave the bucket alone; anything else is refused."""
+    value = (raw or "").strip().lower()
+    if value in ("", "enabled"):
+        return True
+    if value == "off":
+        return False
+    raise ConfigError(f"GATEWAY_BUCKET_VERSIONING={raw!r} must be 'enabled' or 'off'")
+
+
 def load(env: Mapping[str, str]) -> Settings:
     """Build and check Settings from ``env`` (normally ``os.environ``)."""
     url = _required(env, "MINIO_ENDPOINT", "the MinIO API URL, e.g. http://minio:9000")
@@ -145,5 +173,7 @@ def load(env: Mapping[str, str]) -> Settings:
         startup_timeout=_number(env, "GATEWAY_STARTUP_TIMEOUT", Settings.startup_timeout, minimum=0),
         host=env.get("GATEWAY_HOST", "").strip() or Settings.host,
         port=port,
+        bucket_versioning=bucket_versioning(env.get("GATEWAY_BUCKET_VERSIONING")),
+        noncurrent_days=int(_number(env, "GATEWAY_NONCURRENT_DAYS", Settings.noncurrent_days, minimum=1)),
         ack_before_write=ack_before_write(env.get("GATEWAY_ACK_BEFORE_WRITE")),
     )

@@ -16,9 +16,12 @@ from dataclasses import dataclass
 from typing import IO, BinaryIO, cast
 
 from minio import Minio
+from minio.commonconfig import ENABLED, Filter
 from minio.datatypes import parse_list_objects
 from minio.error import InvalidResponseError, S3Error, ServerError
 from minio.helpers import DictType
+from minio.lifecycleconfig import Expiration, LifecycleConfig, NoncurrentVersionExpiration, Rule
+from minio.versioningconfig import VersioningConfig
 from urllib3 import BaseHTTPResponse, PoolManager
 from urllib3.exceptions import HTTPError, MaxRetryError
 from urllib3.util import Retry, Timeout
@@ -147,18 +150,40 @@ class Storage:
         return self._client
 
     def ensure_bucket(self) -> bool:
-        """Create the bucket when missing; True when this call created it."""
+        """Create the bucket when missing, and turn versioning on when the
+        settings ask for it (see Settings.bucket_versioning for why); True
+        when this call created the bucket."""
         with _translated("ensure_bucket"):
-            if self._client.bucket_exists(self.bucket):
+            created = self._make_bucket()
+            if self.settings.bucket_versioning:
+                self._ensure_versioning()
+            return created
+
+    def _make_bucket(self) -> bool:
+        if self._client.bucket_exists(self.bucket):
+            return False
+        try:
+            self._client.make_bucket(self.bucket)
+        except S3Error as exc:
+            # Another replica created it between our check and our create.
+            if exc.code in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
                 return False
-            try:
-                self._client.make_bucket(self.bucket)
-            except S3Error as exc:
-                # Another replica created it between our check and our create.
-                if exc.code in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
-                    return False
-                raise
-            return True
+            raise
+        return True
+
+    def _ensure_versioning(self) -> None:
+        if self._client.get_bucket_versioning(self.bucket).status != ENABLED:
+            self._client.set_bucket_versioning(self.bucket, VersioningConfig(ENABLED))
+        # Only when the bucket has no rules: never replace a team's own lifecycle.
+        if self._client.get_bucket_lifecycle(self.bucket) is None:
+            rule = Rule(
+                ENABLED,
+                rule_filter=Filter(prefix=""),
+                rule_id="chaosgate-expire-noncurrent",
+                noncurrent_version_expiration=NoncurrentVersionExpiration(self.settings.noncurrent_days),
+                expiration=Expiration(expired_object_delete_marker=True),
+            )
+            self._client.set_bucket_lifecycle(self.bucket, LifecycleConfig([rule]))
 
     def put(self, key: str, data: bytes, sha256: str) -> StoredObject:
         """Write ``data``; returns only after MinIO acknowledged the write."""

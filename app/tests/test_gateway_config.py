@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from gateway.config import UNSAFE_ACK_VALUE, ConfigError, ack_before_write, load
+from gateway.config import UNSAFE_ACK_VALUE, ConfigError, ack_before_write, bucket_versioning, load
 
 # Generated per run, like every secret in this project.
 SECRET = secrets.token_urlsafe(16)
@@ -67,3 +67,15 @@ def test_unsafe_switch_only_with_the_explicit_word() -> None:
     for value in ("1", "true", "on", "unsafe"):
         with pytest.raises(ConfigError, match="GATEWAY_ACK_BEFORE_WRITE"):
             ack_before_write(value)
+
+
+def test_bucket_versioning_is_on_unless_turned_off_by_name() -> None:
+    assert load(BASE).bucket_versioning is True
+    assert load(BASE).noncurrent_days == 1
+    assert bucket_versioning("enabled") is True
+    assert load({**BASE, "GATEWAY_BUCKET_VERSIONING": "off"}).bucket_versioning is False
+    for value in ("false", "0", "disabled", "suspended"):
+        with pytest.raises(ConfigError, match="GATEWAY_BUCKET_VERSIONING"):
+            bucket_versioning(value)
+    with pytest.raises(ConfigError, match="GATEWAY_NONCURRENT_DAYS"):
+        load({**BASE, "GATEWAY_NONCURRENT_DAYS": "0"})

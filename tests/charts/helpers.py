@@ -54,6 +54,7 @@ VARIANTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "stack-two-pools": ("stack", ("values-kind.yaml", "values-two-pools.yaml")),
     "stack-ephemeral": ("stack", ("values-kind.yaml", "values-ephemeral.yaml")),
     "stack-unsafe-app": ("stack", ("values-kind.yaml", "values-unsafe-app.yaml")),
+    "stack-unversioned": ("stack", ("values-kind.yaml", "values-unversioned.yaml")),
 }
 STACK_VARIANTS = [k for k in VARIANTS if k.startswith("stack-")]
 

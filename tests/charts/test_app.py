@@ -67,6 +67,13 @@ def test_gateway_env_and_credentials(render: RenderFn) -> None:
     for var, key in pairs:
         assert env[var]["valueFrom"]["secretKeyRef"] == {"name": "minio-credentials", "key": key}
     assert "GATEWAY_ACK_BEFORE_WRITE" not in env
+    assert env["GATEWAY_BUCKET_VERSIONING"]["value"] == "enabled"
+    assert env["GATEWAY_NONCURRENT_DAYS"]["value"] == "1"
+
+
+def test_unversioned_variant_turns_bucket_versioning_off(render: RenderFn) -> None:
+    env = env_of(gateway(render("stack", "values-kind.yaml", "values-unversioned.yaml")))
+    assert env["GATEWAY_BUCKET_VERSIONING"]["value"] == "off"
 
 
 def test_endpoint_and_secret_accept_templates(render: RenderFn, tmp_path: Path) -> None:

@@ -71,8 +71,8 @@ Checks the schema cannot express. Fails the render with the reason and the fix.
 {{- $errors = append $errors "image.tag \"latest\" is refused: pin the tag the deployer built, or pods run whatever each node loaded last." -}}
 {{- end -}}
 {{- range .Values.extraEnv -}}
-{{- if has .name (list "MINIO_ENDPOINT" "GATEWAY_BUCKET" "GATEWAY_PORT" "GATEWAY_ACCESS_KEY" "GATEWAY_SECRET_KEY" "MINIO_ROOT_USER" "MINIO_ROOT_PASSWORD" "GATEWAY_ACK_BEFORE_WRITE") -}}
-{{- $errors = append $errors (printf "extraEnv sets %s, which the chart owns (use minio.*, gateway.bucket or unsafe.* instead). Remove it from extraEnv." .name) -}}
+{{- if has .name (list "MINIO_ENDPOINT" "GATEWAY_BUCKET" "GATEWAY_BUCKET_VERSIONING" "GATEWAY_NONCURRENT_DAYS" "GATEWAY_PORT" "GATEWAY_ACCESS_KEY" "GATEWAY_SECRET_KEY" "MINIO_ROOT_USER" "MINIO_ROOT_PASSWORD" "GATEWAY_ACK_BEFORE_WRITE") -}}
+{{- $errors = append $errors (printf "extraEnv sets %s, which the chart owns (use minio.*, gateway.* or unsafe.* instead). Remove it from extraEnv." .name) -}}
 {{- end -}}
 {{- end -}}
 {{- if $errors -}}

@@ -1,0 +1,225 @@
+"""Deletes that must stay deleted: exact operations and the read-back after.
+
+The targeted check of docs/findings/delete-resurrection.md. Each round
+writes small keys, then, with write quorum gone, overwrites them (refused:
+MinIO undoes the overwrite on the drives it reached) and deletes them. A
+delete MinIO acknowledges must hold: after recovery each such key is asked
+for with HEAD and GET, and the bucket listed several times. A key that
+answers with content is *resurrected* (and which version came back, the
+first or the refused overwrite); a key that some listings show and others do
+not is *flapping*.
+
+Every operation is recorded in the scenario's write ledger, so the ordinary
+ledger check judges the same keys by the same rules as every other scenario.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from minio import Minio
+from minio.error import S3Error
+from urllib3 import PoolManager
+from urllib3.exceptions import HTTPError
+
+from chaos.clients import object_reader
+from chaos.ledger import DELETE, PUT, LedgerWriter, Write, outcome_of_status
+from chaos.ledger.records import ACKED, INDETERMINATE
+from deployer.target import AppSpec
+
+LISTINGS = 3
+"""Listings per round after recovery: one can be served by drives that
+agree by chance; disagreement between listings is the flapping class."""
+
+SMALL_BYTES = 4096
+"""Inlined into xl.meta (MinIO inlines shards up to 128 KiB): the size class
+whose failed overwrite takes the previous version with it when undone."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    outcome: str
+    status: int | None
+    latency_ms: float
+    detail: str = ""
+
+
+@dataclass
+class Round:
+    """What one round did and found."""
+
+    index: int
+    keys: list[str]
+    first: dict[str, str] = field(default_factory=dict)
+    """Key -> sha256 of the first, acknowledged version."""
+    second: dict[str, str] = field(default_factory=dict)
+    """Key -> sha256 of the overwrite sent without write quorum."""
+    overwrites: dict[str, str] = field(default_factory=dict)
+    """Key -> the overwrite's outcome."""
+    deletes: dict[str, str] = field(default_factory=dict)
+    """Key -> the delete's outcome."""
+    resurrected: dict[str, str] = field(default_factory=dict)
+    """Key -> which version read back after an acknowledged delete: first, second or other."""
+    flapping: list[str] = field(default_factory=list)
+    listed: list[int] = field(default_factory=list)
+    """How many of the acknowledged-deleted keys each listing showed."""
+
+    @property
+    def acked_deletes(self) -> list[str]:
+        return [k for k, outcome in self.deletes.items() if outcome == ACKED]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "round": self.index,
+            "keys": len(self.keys),
+            "overwrites": _count(self.overwrites.values()),
+            "deletes": _count(self.deletes.values()),
+            "acknowledged_deletes": len(self.acked_deletes),
+            "resurrected": dict(sorted(self.resurrected.items())),
+            "flapping": sorted(self.flapping),
+            "listed_after_delete": self.listed,
+        }
+
+
+def _count(outcomes: Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+class AppClient:
+    """PUT and DELETE through the target's app, once each, recorded in the ledger."""
+
+    def __init__(self, base_url: str, app: AppSpec, http: PoolManager, ledger: LedgerWriter) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.app = app
+        self.http = http
+        self.ledger = ledger
+
+    def _call(self, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> Answer:
+        started = time.monotonic()
+        try:
+            response = self.http.request(method, self.base_url + path, body=body, headers=headers)
+        except HTTPError as exc:
+            return Answer(INDETERMINATE, None, (time.monotonic() - started) * 1000, type(exc).__name__)
+        latency = (time.monotonic() - started) * 1000
+        if 200 <= response.status < 300:
+            return Answer(ACKED, response.status, latency)
+        return Answer(outcome_of_status(response.status), response.status, latency, f"HTTP {response.status}")
+
+    def put(self, key: str, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        headers = {"Content-Type": "application/octet-stream"}
+        if self.app.digest_header:
+            headers[self.app.digest_header] = digest
+        answer = self._call(self.app.write_method, self.app.write_path.replace("{key}", key), data, headers)
+        if answer.outcome == ACKED and answer.status not in self.app.ack_status:
+            answer = Answer(INDETERMINATE, answer.status, answer.latency_ms, f"HTTP {answer.status} is no ack")
+        self._record(key, len(data), digest, answer, PUT)
+        return answer.outcome
+
+    def delete(self, key: str) -> str:
+        answer = self._call("DELETE", self.app.delete_path.replace("{key}", key), None, {})
+        self._record(key, 0, "", answer, DELETE)
+        return answer.outcome
+
+    def _record(self, key: str, size: int, digest: str, answer: Answer, op: str) -> None:
+        self.ledger.record(
+            Write(
+                key=key,
+                size=size,
+                sha256=digest,
+                outcome=answer.outcome,
+                at=time.time(),
+                path="app",
+                latency_ms=round(answer.latency_ms, 1),
+                detail=answer.detail,
+                op=op,
+                size_class="small",
+            )
+        )
+
+
+def payload() -> bytes:
+    return secrets.token_bytes(SMALL_BYTES)
+
+
+def write_first(client: AppClient, rnd: Round) -> None:
+    for key in rnd.keys:
+        data = payload()
+        if client.put(key, data) == ACKED:
+            rnd.first[key] = hashlib.sha256(data).hexdigest()
+
+
+def overwrite(client: AppClient, rnd: Round) -> None:
+    """Overwrite every acknowledged key once (without write quorum: refused)."""
+    for key in list(rnd.first):
+        data = payload()
+        rnd.second[key] = hashlib.sha256(data).hexdigest()
+        rnd.overwrites[key] = client.put(key, data)
+
+
+def delete(client: AppClient, rnd: Round) -> None:
+    for key in list(rnd.first):
+        rnd.deletes[key] = client.delete(key)
+
+
+def read_back(s3: Minio, bucket: str, object_name: Callable[[str], str], rnd: Round) -> None:
+    """HEAD and GET every key whose delete was acknowledged; list LISTINGS times."""
+    read = object_reader(s3, bucket)
+    for key in rnd.acked_deletes:
+        name = object_name(key)
+        head = _head(s3, bucket, name)
+        got = read(name)
+        if got is None and head is None:
+            continue
+        digest = got[0] if got is not None else head
+        if digest == rnd.first.get(key):
+            rnd.resurrected[key] = "first"
+        elif digest == rnd.second.get(key):
+            rnd.resurrected[key] = "second"
+        else:
+            rnd.resurrected[key] = "other"
+    by_name = {object_name(k): k for k in rnd.acked_deletes}
+    seen: list[set[str]] = []
+    for _ in range(LISTINGS):
+        names = {o.object_name for o in _list(s3, bucket, _common_prefix(set(by_name))) if o.object_name in by_name}
+        seen.append(names)
+        rnd.listed.append(len(names))
+    shown_somewhere = set().union(*seen) if seen else set()
+    rnd.flapping = sorted(n for n in shown_somewhere if any(n not in s for s in seen))
+    for name in shown_somewhere - set(rnd.flapping):
+        # Listed every time, though GET and HEAD found nothing.
+        rnd.resurrected.setdefault(by_name[name], "listed")
+
+
+def _head(s3: Minio, bucket: str, name: str) -> str | None:
+    """ "present" when HEAD finds the object, None when it answers NoSuchKey."""
+    try:
+        s3.stat_object(bucket, name)
+    except S3Error as exc:
+        if exc.code in ("NoSuchKey", "NoSuchObject"):
+            return None
+        raise
+    return "present"
+
+
+def _list(s3: Minio, bucket: str, prefix: str) -> Iterator[Any]:
+    yield from s3.list_objects(bucket, prefix=prefix, recursive=True)
+
+
+def _common_prefix(names: set[str]) -> str:
+    if not names:
+        return ""
+    ordered = sorted(names)
+    first, last = ordered[0], ordered[-1]
+    n = 0
+    while n < min(len(first), len(last)) and first[n] == last[n]:
+        n += 1
+    return first[:n]

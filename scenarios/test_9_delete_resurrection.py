@@ -1,0 +1,201 @@
+"""Runbook: deletes that must stay deleted after an interrupted overwrite.
+
+Round after round on one cluster: write small keys through the app; then
+overwrite each with its commit refused on the drives of as many servers as
+parity (what servers dying between writing data and committing it leave):
+MinIO answers 503 and undoes the commit where it landed. Then, with one of
+those servers down (within write quorum), delete every key through the app;
+bring the server back and HEAD, GET and list every key whose delete was
+acknowledged. A key that reads back is resurrected; one that some listings
+show and others not is flapping.
+
+In an unversioned bucket the undo removes the acknowledged version from the
+drives the commit reached, so the delete finds "not found" at read quorum,
+answers 204 and deletes nothing (docs/findings/delete-resurrection.md). The
+reference stack versions its bucket and must keep every delete; the
+unversioned variant is the negative control and must be caught.
+
+When a key comes back, each drive's view of it (its xl.meta versions, read
+on the node) at the delete and after recovery, and MinIO's drive states at
+the delete, are saved as evidence beside the report.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from chaos import commitfault, deletes, drive_views, faults
+from chaos.clients import http_pool, s3_client
+from chaos.diskfaults import Drive, drive_of
+from chaos.ledger import LedgerWriter
+from chaos.minio_health import ProbeError, admin_info
+from chaos.settings import Settings
+from scenarios.harness import NotApplicable, ScenarioRun
+
+pytestmark = [pytest.mark.chaos, pytest.mark.resurrection]
+
+KEYS_PER_ROUND = 40
+"""Keys per round: a few seconds of requests per phase, and enough that a
+rate shows as a count rather than a coin toss."""
+
+
+def resurrection(scenario: ScenarioRun, rounds: int, *, expect_loss: bool) -> None:
+    stack = scenario.stack
+    app = stack.target.app
+    if app is None or not app.delete_path:
+        raise NotApplicable(f"target {stack.target.name} has no app that deletes (app.delete)")
+    refusing = _refusing_servers(scenario)
+    statefulset = stack.statefulsets[0]
+    drives = {d.pod: d for d in _drives(scenario)}
+    if any(pod not in drives for pod in refusing):
+        raise NotApplicable(f"the drives of {refusing} are not node directories (kind's local-path volumes)")
+    refusing_drives = [drives[pod] for pod in refusing]
+    s3 = s3_client(stack.minio_url, stack.credentials, http=http_pool(read=30))
+    evidence: dict[str, Any] = {"refusing": refusing, "down": refusing[-1], "rounds": []}
+    found: list[deletes.Round] = []
+    with LedgerWriter(scenario.ledger_dir / "deletes.jsonl") as ledger:
+        client = deletes.AppClient(stack.app_url, app, http_pool(read=15), ledger)
+        for index in range(rounds):
+            rnd = deletes.Round(index, [f"{scenario.result.name}/r{index}/k{i:03d}" for i in range(KEYS_PER_ROUND)])
+            deletes.write_first(client, rnd)
+            names = [app.object_name(k) for k in rnd.first]
+            with scenario.fault("commit-refused", round=index, drives=refusing):
+                scenario.record_proof(
+                    commitfault.refuse(refusing_drives, stack.bucket, names, rollbacks=scenario.rollbacks)
+                )
+                deletes.overwrite(client, rnd)
+                commitfault.allow(refusing_drives, rollbacks=scenario.rollbacks)
+            with scenario.fault("server-down", round=index, server=refusing[-1]):
+                scenario.record_proof(
+                    faults.take_down_servers(stack.kube, stack.namespace, statefulset, 1, rollbacks=scenario.rollbacks)
+                )
+                snapshot = _snapshot(scenario, list(drives.values()), names)
+                deletes.delete(client, rnd)
+                faults.restore_servers(stack.kube, stack.namespace, statefulset, rollbacks=scenario.rollbacks)
+            healed = scenario.wait_rejoined(time.time(), scenario.slo.healed_max_s)
+            deletes.read_back(s3, stack.bucket, app.object_name, rnd)
+            row = rnd.to_dict() | {"healed_s": healed}
+            if rnd.resurrected or rnd.flapping:
+                row["evidence"] = _evidence(scenario, list(drives.values()), rnd, snapshot)
+            evidence["rounds"].append(row)
+            found.append(rnd)
+            scenario.timeline.event(
+                "deletes.round", round=index, acked=len(rnd.acked_deletes), resurrected=len(rnd.resurrected)
+            )
+    _judge(scenario, found, evidence, expect_loss=expect_loss)
+
+
+def _refusing_servers(scenario: ScenarioRun) -> list[str]:
+    """The servers whose drives refuse the commit: the last ``parity`` of the
+    StatefulSet. With data drives == parity (4 drives at EC:2, 8 at EC:4,
+    MinIO's defaults) write quorum is parity + 1, so a commit refused on
+    parity drives is refused, and the acknowledged version that the undo
+    leaves on those drives ties with "not found" on the others: the shape
+    in which a delete finds nothing. Other layouts cannot tie."""
+    shape = scenario.stack.topology
+    if shape.pools != 1 or shape.drives != shape.servers or shape.drives_per_set != shape.drives:
+        raise NotApplicable(f"needs one pool, one erasure set and one drive per server ({shape})")
+    if shape.drives_per_set - shape.parity != shape.parity:
+        raise NotApplicable(f"needs data drives == parity for a read tie ({shape})")
+    name = scenario.stack.statefulsets[0]
+    return [f"{name}-{i}" for i in range(shape.servers - shape.parity, shape.servers)]
+
+
+def _drives(scenario: ScenarioRun) -> list[Drive]:
+    """Every server's drive on its node, found while all pods run (the
+    evidence reads them later, also while their pods are gone)."""
+    stack = scenario.stack
+    try:
+        return [
+            drive_of(stack.kube, stack.namespace, p.name)
+            for p in faults.pods(stack.kube, stack.namespace, stack.minio_selector)
+        ]
+    except faults.FaultNotProven as exc:
+        scenario.timeline.event("deletes.no_drive_views", reason=str(exc)[:300])
+        return []
+
+
+def _snapshot(scenario: ScenarioRun, drives: list[Drive], names: list[str]) -> dict[str, Any]:
+    """Just before the deletes: MinIO's drive states and every drive's view of every key."""
+    stack = scenario.stack
+    out: dict[str, Any] = {"at": time.time()}
+    try:
+        info = admin_info(stack.minio_url, stack.credentials)
+        out["drives"] = [{"endpoint": d.endpoint, "state": d.state} for d in info.drives]
+    except ProbeError as exc:
+        out["drives"] = f"admin info not read: {exc}"
+    out["views"] = drive_views.read_views(drives, stack.bucket, names) if drives else {}
+    return out
+
+
+def _evidence(
+    scenario: ScenarioRun, drives: list[Drive], rnd: deletes.Round, snapshot: dict[str, Any]
+) -> dict[str, Any]:
+    app = scenario.stack.target.app
+    assert app is not None
+    keys = sorted(set(rnd.resurrected) | {k for k in rnd.acked_deletes if app.object_name(k) in rnd.flapping})
+    names = [app.object_name(k) for k in keys]
+    after = drive_views.read_views(drives, scenario.stack.bucket, names) if drives else {}
+    views = snapshot.get("views", {})
+    return {
+        "drive_states_at_delete": snapshot.get("drives"),
+        "keys": {
+            key: {
+                "came_back_as": rnd.resurrected.get(key, "flapping"),
+                "overwrite": rnd.overwrites.get(key),
+                "delete": rnd.deletes.get(key),
+                "drives_at_delete": views.get(name),
+                "holders_at_delete": drive_views.holders(views.get(name, {})),
+                "drives_after_recovery": after.get(name),
+            }
+            for key, name in zip(keys, names, strict=True)
+        },
+    }
+
+
+def _judge(scenario: ScenarioRun, rounds: list[deletes.Round], evidence: dict[str, Any], *, expect_loss: bool) -> None:
+    acked = sum(len(r.acked_deletes) for r in rounds)
+    resurrected = sum(len(r.resurrected) for r in rounds)
+    flapping = sum(len(r.flapping) for r in rounds)
+    path = scenario.dir / "resurrection-evidence.json"
+    path.write_text(json.dumps(evidence, indent=2, sort_keys=True))
+    scenario.result.evidence.append(str(path.relative_to(scenario.dir.parent)))
+    rate = round(resurrected / acked, 4) if acked else None
+    scenario.result.measurements["rounds"] = len(rounds)
+    scenario.result.measurements["acknowledged_deletes"] = acked
+    scenario.result.measurements["resurrection_rate"] = rate
+    scenario.result.measurements["rounds_with_resurrection"] = sum(1 for r in rounds if r.resurrected)
+    refused = sum(1 for r in rounds for outcome in r.overwrites.values() if outcome != "acked")
+    scenario.result.measurements["overwrites_refused"] = refused
+    if refused == 0:
+        scenario.result.inconclusive("no overwrite was refused: the refused commit never happened, nothing was tested")
+    if acked == 0:
+        scenario.result.inconclusive("no delete was acknowledged: there was nothing that could come back")
+    if expect_loss:
+        scenario.result.require(
+            resurrected > 0,
+            f"the checker caught the known-bad stack: {resurrected} of {acked} acknowledged deletes came back",
+            f"no acknowledged delete came back in {len(rounds)} rounds on a stack that must resurrect them",
+        )
+        scenario.measure("resurrected_deletes", resurrected, unit="")
+    else:
+        scenario.measure("resurrected_deletes", resurrected, 0, unit="")
+        scenario.measure("flapping_listings", flapping, 0, unit="")
+    scenario.check_ledger(expect_loss=expect_loss)
+
+
+@pytest.mark.scenario("delete-resurrection", title="Deletes after an interrupted overwrite stay deleted", extended=True)
+def test_acknowledged_deletes_stay_deleted(scenario: ScenarioRun, settings: Settings) -> None:
+    resurrection(scenario, settings.resurrection_rounds, expect_loss=False)
+
+
+@pytest.mark.variant("unversioned")
+@pytest.mark.scenario(
+    "negative-unversioned", title="Negative control: an unversioned bucket brings deletes back", extended=True
+)
+def test_unversioned_bucket_resurrects_deletes_and_is_caught(scenario: ScenarioRun, settings: Settings) -> None:
+    resurrection(scenario, settings.resurrection_rounds, expect_loss=True)
