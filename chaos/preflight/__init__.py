@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from chaos.preflight.buckets import check_bucket_versioning
 from chaos.preflight.credentials import check_credentials
 from chaos.preflight.findings import ERROR, WARNING, Finding
 from chaos.preflight.manifests import minio_workloads
@@ -54,6 +55,7 @@ CHECKS = {
     "CG010-ordered-ready": "a MinIO StatefulSet starts its pods one by one (OrderedReady)",
     "CG011-missing-resources": "the MinIO container has no cpu/memory requests or no memory limit",
     "CG012-no-disruption-budget": "no PodDisruptionBudget guards a distributed MinIO pool",
+    "CG013-unversioned-bucket": "the app's bucket is left unversioned, where acknowledged deletes can come back",
 }
 """Every check id, with what it flags in one line."""
 
@@ -69,6 +71,7 @@ RULES: tuple[Rule, ...] = (
     check_headless_service,
     check_pod_management,
     check_resources,
+    check_bucket_versioning,
 )
 
 

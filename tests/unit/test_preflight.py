@@ -323,6 +323,25 @@ def _no_pdb(docs: list[Doc]) -> None:
     docs.remove(_of(docs, "PodDisruptionBudget"))
 
 
+def _unversioned_gateway(docs: list[Doc]) -> None:
+    docs.append(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "gateway", "namespace": NS},
+            "spec": {
+                "template": {
+                    "spec": {
+                        "containers": [
+                            {"name": "gateway", "env": [{"name": "GATEWAY_BUCKET_VERSIONING", "value": "off"}]}
+                        ]
+                    }
+                }
+            },
+        }
+    )
+
+
 LITERAL_VALUES = {"values.yaml": "minio:\n  auth:\n    rootPassword: aHVudGVyMi1odW50ZXIy\n"}
 
 FAILING: dict[str, tuple[str, Callable[[list[Doc]], None], dict[str, Any]]] = {
@@ -353,6 +372,7 @@ FAILING: dict[str, tuple[str, Callable[[list[Doc]], None], dict[str, Any]]] = {
     "OrderedReady by default": ("CG010-ordered-ready", _ordered_ready_by_default, {}),
     "no resources": ("CG011-missing-resources", _no_resources, {}),
     "no PDB": ("CG012-no-disruption-budget", _no_pdb, {}),
+    "unversioned gateway bucket": ("CG013-unversioned-bucket", _unversioned_gateway, {}),
 }
 
 
@@ -725,3 +745,11 @@ def test_rendered_text_round_trips_through_yaml() -> None:
     # parse_manifests reads what yaml.safe_dump_all writes (helm's own output is YAML too).
     docs = good_stack()
     assert parse_manifests(yaml.safe_dump_all(copy.deepcopy(docs))) == docs
+
+
+def test_versioning_rule_reads_the_rendered_gateway(render: RenderFn) -> None:  # noqa: F811
+    """The reference stack versions its bucket; its negative-control variant does not, and says so."""
+    reference = check(parse_manifests(render("stack", "values-kind.yaml").text))
+    unversioned = check(parse_manifests(render("stack", "values-kind.yaml", "values-unversioned.yaml").text))
+    assert "CG013-unversioned-bucket" not in ids(reference)
+    assert _one(unversioned, "CG013-unversioned-bucket").object.endswith("Deployment/gateway")
