@@ -90,6 +90,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("runs_dir", type=Path, help="the folder holding run folders (e.g. runs/)")
     p.add_argument("--last", type=int, default=trend.DEFAULT_LAST, help="how many runs (default %(default)s)")
     p.add_argument("--out", type=Path, help="where to write (default RUNS_DIR/trend.html)")
+    p.add_argument(
+        "--fail-on-flip",
+        action="store_true",
+        help="exit 1 when a scenario's verdict differs between runs of the same target and profile",
+    )
     return parser
 
 
@@ -108,9 +113,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = compare.compare(summary.load(args.baseline), summary.load(args.run), tolerance)
             print(compare.markdown(result) if args.format == "markdown" else compare.text(result), end="")
             return result.exit_code
-        path = trend.write(args.runs_dir, args.out, args.last)
+        path, found = trend.write(args.runs_dir, args.out, args.last)
         print(f"wrote {path}")
-        return 0
+        for flip in found:
+            print(f"verdict flip: {flip.text()}")
+        return 1 if found and args.fail_on_flip else 0
     except summary.BadRun as exc:
         print(f"error: {exc}", file=sys.stderr)
         return BAD_INPUT

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
+from reports.flips import Flip, flips
 from reports.html import STYLE, badge, table
 from reports.summary import RATIO, BadRun, Measurement, Run, load, measurements, run_folders
 from reports.svg import runs_chart
@@ -107,6 +108,15 @@ def render(trend: Trend, out: Path) -> str:
         "<h2>Verdict per run</h2>",
         table(rows, ("run", "verdict", "profile", "scenarios that did not pass")),
     ]
+    found = flips(trend.runs)
+    if found:
+        body.append(
+            "<h2>Verdict flips</h2><p>The same target and profile, judged differently between runs: the stack "
+            "fails only sometimes, or a check is noisy. Either way the gate cannot be trusted on these rows "
+            "until the cause is found.</p><ul>"
+        )
+        body += [f"<li>{escape(f.text())}</li>" for f in found]
+        body.append("</ul>")
     if trend.skipped:
         body.append("<h2>Skipped run folders</h2><ul>")
         body += [f"<li>{escape(p.name)}: {escape(why)}</li>" for p, why in trend.skipped]
@@ -133,9 +143,9 @@ def render(trend: Trend, out: Path) -> str:
     )
 
 
-def write(runs_dir: Path, out: Path | None = None, last: int = DEFAULT_LAST) -> Path:
-    """Write trend.html (by default into ``runs_dir``); returns its path."""
+def write(runs_dir: Path, out: Path | None = None, last: int = DEFAULT_LAST) -> tuple[Path, list[Flip]]:
+    """Write trend.html (by default into ``runs_dir``); returns its path and the verdict flips."""
     out = out or runs_dir / "trend.html"
     trend = collect(runs_dir, last)
     out.write_text(render(trend, out), encoding="utf-8")
-    return out
+    return out, flips(trend.runs)

@@ -25,8 +25,14 @@ def _charts(html: str) -> dict[str, str]:
 
 def test_trend_page_over_all_runs(runs, capsys):
     assert main(["trend", str(runs)]) == 0
-    assert capsys.readouterr().out.strip() == f"wrote {runs / 'trend.html'}"
+    # Same target and profile, pod-kill passed three times and failed once: a flip, stated.
+    assert capsys.readouterr().out.strip().splitlines() == [
+        f"wrote {runs / 'trend.html'}",
+        "verdict flip: pod-kill (reference, profile quick): fail in 20260303-020000; "
+        "pass in 20260228-020000, 20260301-020000, 20260302-020000",
+    ]
     html = (runs / "trend.html").read_text()
+    assert "<h2>Verdict flips</h2>" in html
     assert "<script" not in html and "http" not in html.replace("http://www.w3.org/2000/svg", "")
     # Verdict per run, oldest first, each linking to its report.
     assert re.findall(r'href="([^"]+)/report.html"', html) == sorted(p.name for p in NIGHTLY.iterdir())
@@ -68,3 +74,13 @@ def test_bad_input_exits_2(tmp_path, capsys):
     assert main(["trend", str(tmp_path)]) == 2
     assert "no run folder with a summary.json" in capsys.readouterr().err
     assert main(["trend", str(NIGHTLY), "--last", "0", "--out", str(tmp_path / "t.html")]) == 2
+
+
+def test_fail_on_flip_exits_1_only_when_a_verdict_flips(runs):
+    assert main(["trend", str(runs), "--fail-on-flip"]) == 1
+    assert main(["trend", str(runs), "--last", "2", "--fail-on-flip"]) == 1  # 20260302 pass, 20260303 fail
+    # The three passing runs alone: no flip.
+    shutil.rmtree(runs / "20260303-020000")
+    assert main(["trend", str(runs), "--fail-on-flip"]) == 0
+    html = (runs / "trend.html").read_text()
+    assert "Verdict flips" not in html
