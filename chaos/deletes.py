@@ -192,11 +192,19 @@ def read_back(s3: Minio, bucket: str, object_name: Callable[[str], str], rnd: Ro
         names = {o.object_name for o in _list(s3, bucket, _common_prefix(set(by_name))) if o.object_name in by_name}
         seen.append(names)
         rnd.listed.append(len(names))
-    shown_somewhere = set().union(*seen) if seen else set()
-    rnd.flapping = sorted(n for n in shown_somewhere if any(n not in s for s in seen))
-    for name in shown_somewhere - set(rnd.flapping):
-        # Listed every time, though GET and HEAD found nothing.
+    flapping, always = split_listings(seen)
+    rnd.flapping = flapping
+    for name in always:
+        # Listed every time, though GET and HEAD may have found nothing.
         rnd.resurrected.setdefault(by_name[name], "listed")
+
+
+def split_listings(seen: list[set[str]]) -> tuple[list[str], list[str]]:
+    """Of the names any listing showed: those some listings left out
+    (flapping), and those every listing showed."""
+    shown = set().union(*seen) if seen else set()
+    flapping = sorted(n for n in shown if any(n not in s for s in seen))
+    return flapping, sorted(shown - set(flapping))
 
 
 def _head(s3: Minio, bucket: str, name: str) -> str | None:

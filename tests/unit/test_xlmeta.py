@@ -1,6 +1,6 @@
 """chaos.xlmeta refuses what it cannot read (real files are read in
-tests/integration/test_delete_resurrection.py), and chaos.drive_views
-tells which drives hold an object version."""
+tests/integration/test_delete_resurrection.py); chaos.drive_views tells
+which drives hold an object version; chaos.deletes splits listings."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import msgpack
 import pytest
 
 from chaos import drive_views, xlmeta
+from chaos.deletes import split_listings
 
 
 def _meta(*headers: list[object], minor: int = 3) -> bytes:
@@ -52,3 +53,9 @@ def test_holders_are_drives_whose_newest_entry_is_an_object() -> None:
         "minio-3": "not read: node gone",
     }
     assert drive_views.holders(view) == ["minio-2"]
+
+
+def test_listings_split_into_flapping_and_always_shown() -> None:
+    assert split_listings([{"a", "b"}, {"a"}, {"a", "c"}]) == (["b", "c"], ["a"])
+    assert split_listings([set(), set()]) == ([], [])
+    assert split_listings([]) == ([], [])
