@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from chaos.verdict import Verdict, exit_code, overall_of
+from chaos.rulebook import Verdict, exit_code, overall_of
 from reports import junit
 from reports.html import render
 from reports.svg import Series, Window, chart

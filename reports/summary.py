@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chaos.verdict import Verdict, exit_code, overall_of
+from chaos.rulebook import DAMAGE as DAMAGE_STATES
+from chaos.rulebook import KeyState, Verdict, exit_code, overall_of
 
 RATIO = "ratio"  # a share 0-1, shown in percent
 # Words for the parts of measurement names that read badly as they are.
@@ -246,12 +247,12 @@ def measurements(scenario: Mapping[str, Any]) -> list[Measurement]:
 
 # -- ledger and proofs ---------------------------------------------------------
 
-# The read-back classes of chaos.ledger.Verdict, in report order (a test ties them).
-LEDGER_STATES = ("stable", "lost", "corrupted", "stale", "resurrected", "missing_from_listing", "refused", "unreadable")
+# The read-back classes, in report order (the rule book's).
+LEDGER_STATES = tuple(s.value for s in KeyState)
 # Read-back classes older ledgers did not have: shown only when a ledger counts them.
 NEWER_STATES = ("resurrected", "missing_from_listing")
-# Acknowledged and not as the operations left it: data loss.
-DAMAGE = ("lost", "corrupted", "stale", "resurrected", "missing_from_listing")
+# Acknowledged and not as the operations left it: data loss (the rule book's rule).
+DAMAGE = tuple(s.value for s in DAMAGE_STATES)
 # The ledger's size classes (chaos.ledger.SIZE_CLASSES) and the columns shown per class.
 SIZE_CLASSES = ("small", "medium", "large")
 CLASS_COLUMNS = ("attempted", "acknowledged", *LEDGER_STATES)
@@ -280,8 +281,8 @@ def ledger_states(ledger: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def damaged(scenario: Mapping[str, Any]) -> int:
-    """Acknowledged keys not as their operations left them (lost, corrupted,
-    stale, resurrected, missing from the listing)."""
+    """Acknowledged keys not as their operations left them: every state the
+    rule book calls damage (chaos.rulebook.DAMAGE)."""
     ledger = scenario.get("ledger")
     if not isinstance(ledger, Mapping):
         return 0

@@ -23,6 +23,7 @@ import pytest
 
 from chaos import settings as settings_mod
 from chaos.rollback import Rollbacks
+from chaos.rulebook import BAD_INPUT_EXIT
 from chaos.settings import Settings
 from chaos.slo import PROFILES, Profile, Slo, load_slo
 from chaos.timeline import Timeline
@@ -74,7 +75,7 @@ def _settings(config: pytest.Config) -> Settings:
         try:
             config.stash[SETTINGS_KEY] = settings_mod.from_sources(flags)
         except BadInputError as exc:
-            pytest.exit(f"chaosgate: bad input: {exc}", returncode=2)
+            pytest.exit(f"chaosgate: bad input: {exc}", returncode=BAD_INPUT_EXIT)
     return config.stash[SETTINGS_KEY]
 
 
@@ -98,7 +99,7 @@ def pytest_configure(config: pytest.Config) -> None:
             existing.check()
             config.stash[EXISTING_CHECKED_KEY] = existing
     except BadInputError as exc:
-        pytest.exit(f"chaosgate: bad input: {exc}", returncode=2)
+        pytest.exit(f"chaosgate: bad input: {exc}", returncode=BAD_INPUT_EXIT)
     previous = config.stash[LOCK_KEY].previous if LOCK_KEY in config.stash else None
     if previous:
         print(f"chaosgate: an earlier run (pid {previous.get('pid')}) ended without cleaning up; cleaning now")
@@ -317,7 +318,7 @@ def cluster(
         try:
             kind_cluster, env = create_cluster(settings.up_options())
         except BadInputError as exc:
-            pytest.exit(f"chaosgate: bad input: {exc}", returncode=2)
+            pytest.exit(f"chaosgate: bad input: {exc}", returncode=BAD_INPUT_EXIT)
     # Ports on loopback are chosen per cluster, so runs of different clusters never collide.
     timeline.event("cluster.urls", cluster=env.cluster_name, urls=env.urls)
     try:
@@ -375,7 +376,7 @@ def load_pool(
         with timeline.span("phase.load-workers", workers=settings.load_workers):
             pool.setup()
     except BadInputError as exc:
-        pytest.exit(f"chaosgate: bad input: {exc}", returncode=2)
+        pytest.exit(f"chaosgate: bad input: {exc}", returncode=BAD_INPUT_EXIT)
     try:
         yield pool
     finally:
@@ -528,7 +529,7 @@ def _finish(session: pytest.Session, exitstatus: int) -> None:
         except Exception as exc:  # noqa: BLE001 (a report that cannot be written must not hide the verdict)
             print(f"chaosgate: could not write the report: {type(exc).__name__}: {exc}")
             print(f"chaosgate verdict: {overall(results).value.upper()} (report missing: not a pass)")
-            session.exitstatus = max(2, closing.run_exit_code(results, exitstatus, True))
+            session.exitstatus = closing.run_exit_code(results, exitstatus, True, report_written=False)
             return
     elif problems:
         config.stash[INFRA_KEY] = True
