@@ -20,6 +20,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from deployer import objectnames
 from kernel.errors import BadInputError
 
 SCHEMA_FILE = Path(__file__).with_name("target.schema.json")
@@ -97,7 +98,7 @@ class AppSpec:
 
     def object_name(self, key: str) -> str:
         """The object name in MinIO's bucket under which the app stores ``key``."""
-        return self.stored_as.replace("{key}", key)
+        return objectnames.object_name(self.stored_as, key)
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,13 @@ from kernel.procs import owner_env
 from kernel.progress import say
 from kernel.wait import Deadline, Seen, wait_until
 from loadtests import merge
+from loadtests.config import env_name
 
 LOCUSTFILES = Path(__file__).parent / "locustfiles"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-ENV_LEDGER_DIR = "CHAOSGATE_LEDGER_DIR"
-ENV_BYTES_PER_S = "CHAOSGATE_BYTES_PER_S"
+ENV_LEDGER_DIR = env_name("ledger_dir")
+ENV_BYTES_PER_S = env_name("bytes_per_s")
 EXPECT_WORKERS_MAX_WAIT_S = 180
 """How long the master waits for its workers to connect before giving up: a
 worker pod may first need its image loaded and to be scheduled."""

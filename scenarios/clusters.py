@@ -26,7 +26,8 @@ from kernel.wait import Deadline, wait_until
 from loadtests import runner
 from loadtests.incluster import ClusterWorkers
 from loadtests.runner import WorkerPool
-from scenarios.harness import NotApplicable, Stack, require_healthy
+from scenarios.probes import require_healthy
+from scenarios.stack import NotApplicable, Stack
 
 HELPER_NAMESPACE = "chaosgate-helpers"
 """chaosgate's own namespace in the cluster: Locust worker pods and the relay.
