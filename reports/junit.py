@@ -40,7 +40,7 @@ def write(path: Path, results: Sequence[Mapping[str, Any]], suite: str = "chaosg
             ET.SubElement(props, "property", name=key, value="" if value is None else str(value))
         for i, check in enumerate(check_records(result), 1):
             # Numbered: one check name may be recorded more than once (a fault proven twice).
-            label = f"check.{i}.{check.name or 'unnamed'}"
+            label = f"check.{i}.{check.name}" if check.name else f"check.{i}"
             ET.SubElement(props, "property", name=label, value=f"{check.verdict.value}: {check.reason}")
         reasons = "\n".join(result.get("reasons") or [])
         if result["verdict"] == "fail":

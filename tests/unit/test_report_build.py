@@ -56,7 +56,7 @@ def test_report_shows_verdicts_plots_and_fault_windows(tmp_path):
     assert cases["full-outage"].find("failure").get("message") == "3 acknowledged writes lost"
     assert cases["pod-kill"].find("failure") is None
     props = {p.get("name"): p.get("value") for p in cases["pod-kill"].iter("property")}
-    assert props == {"verdict": "pass", "time_to_rejoin_s": "21.5"}
+    assert props == {"verdict": "pass", "time_to_rejoin_s": "21.5", "check.1": "pass: no acknowledged write lost"}
 
 
 def test_fault_windows_pair_start_and_end(tmp_path):
