@@ -28,13 +28,14 @@ from chaos.settings import Settings
 from chaos.slo import PROFILES, Profile, Slo, load_slo
 from chaos.timeline import Timeline
 from chaos.verdict import ScenarioResult, Verdict, overall
-from deployer import runlock
+from deployer import providers, runlock
 from deployer.target import DEFAULT_VARIANT, Target
-from deployer.up import Environment, create_cluster, prepare_host
+from deployer.up import Environment, prepare_host
 from kernel import procs
 from kernel.errors import BadInputError, ChaosgateError, InfraError
 from kernel.progress import TIMINGS
 from loadtests import runner
+from loadtests.incluster import InClusterLoad
 from scenarios import closing, clusters
 from scenarios.harness import NotApplicable, ScenarioRun, Stack
 
@@ -51,7 +52,7 @@ KIND_TOUCHED_KEY = pytest.StashKey[bool]()  # this run began making a kind clust
 TARGET_KEY = pytest.StashKey[Target]()
 LEFT_OUT_KEY = pytest.StashKey[list[str]]()  # scenarios the profile leaves out
 EXISTING_KEY = pytest.StashKey[bool]()  # this run began using an existing cluster
-EXISTING_CHECKED_KEY = pytest.StashKey[clusters.Existing]()
+EXISTING_CHECKED_KEY = pytest.StashKey[providers.ExistingProvider]()
 PREFLIGHT = "preflight"
 
 
@@ -95,7 +96,7 @@ def pytest_configure(config: pytest.Config) -> None:
         else:
             # A cluster chaosgate did not create is only read here: reachable,
             # permitted, namespaces as the rules say, before a run folder exists.
-            existing = clusters.Existing(settings, target, time.strftime("%Y%m%d-%H%M%S"))
+            existing = providers.ExistingProvider(settings.cluster_options(), target, time.strftime("%Y%m%d-%H%M%S"))
             existing.check()
             config.stash[EXISTING_CHECKED_KEY] = existing
     except BadInputError as exc:
@@ -316,7 +317,8 @@ def cluster(
         prepare_host(settings.images, settings.pull_source())
     with timeline.span("phase.cluster"):
         try:
-            kind_cluster, env = create_cluster(settings.up_options())
+            provider = providers.KindProvider(settings.up_options(), keep=settings.keep_cluster)
+            env = provider.open()
         except BadInputError as exc:
             pytest.exit(f"chaosgate: bad input: {exc}", returncode=BAD_INPUT_EXIT)
     # Ports on loopback are chosen per cluster, so runs of different clusters never collide.
@@ -325,10 +327,7 @@ def cluster(
         yield env
     finally:
         TIMINGS.write(run_dir / "timings.json")
-        if settings.keep_cluster:
-            print(f"\nkeeping kind cluster {kind_cluster.name}; kubeconfig {kind_cluster.kubeconfig}")
-        else:
-            kind_cluster.delete()
+        provider.close()
 
 
 def _existing_cluster(config: pytest.Config, settings: Settings, timeline: Timeline) -> Iterator[Environment]:
@@ -365,13 +364,13 @@ def stack(request: pytest.FixtureRequest, stacks: clusters.StackManager) -> Stac
 @pytest.fixture(scope="session")
 def load_pool(
     settings: Settings, cluster: Environment, run_dir: Path, timeline: Timeline
-) -> Iterator[clusters.InClusterLoad | None]:
+) -> Iterator[InClusterLoad | None]:
     """Locust workers as pods when --load-workers asks for them: the image in
     the cluster and chaosgate's helper namespace, removed at the end."""
     if settings.load_workers == 0:
         yield None
         return
-    pool = clusters.InClusterLoad(cluster, settings, run_dir.name)
+    pool = InClusterLoad(cluster, settings.cluster_options(), run_dir.name)
     try:
         with timeline.span("phase.load-workers", workers=settings.load_workers):
             pool.setup()
@@ -392,7 +391,7 @@ def scenario(
     profile: Profile,
     slo: Slo,
     rollbacks: Rollbacks,
-    load_pool: clusters.InClusterLoad | None,
+    load_pool: InClusterLoad | None,
 ) -> Iterator[ScenarioRun]:
     workers = load_pool.workers if load_pool is not None else None
     run = ScenarioRun(stack, timeline, scenario_result, run_dir, profile, slo, rollbacks, workers)
