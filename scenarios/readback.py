@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
-import time
+import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from chaos import ledger
 from chaos.clients import abort_incomplete_uploads, http_pool, lister, object_reader, remove_prefix, s3_client
 from deployer import objectnames
-from kernel.errors import InfraError
+from kernel.errors import InfraError, WaitTimeout
+from kernel.wait import Seen, wait_until
 from scenarios import probes
 from scenarios.stack import Stack
 
@@ -105,11 +106,17 @@ def heal_written(run: ScenarioRun, since_wall: float, onto: str | None, timeout:
     with run.timeline.span("heal.read", objects=len(names), onto=onto or ""):
         present = probes.still_stored(stack, names)
         missing = missing_on(onto, present) if onto else []
-        deadline = time.time() + timeout
-        while onto and missing and time.time() < deadline:
-            # A poll of files on the pod, which has no watch to offer.
-            time.sleep(1.0)
-            missing = missing_on(onto, probes.still_stored(stack, missing))
+        if onto and missing:
+            server = onto
+
+            def all_there() -> Seen:
+                nonlocal missing
+                missing = missing_on(server, probes.still_stored(stack, missing))
+                return Seen(not missing, f"{len(missing)} object(s) without xl.meta on {server}")
+
+            # What is still missing at the end is counted, not judged here.
+            with contextlib.suppress(WaitTimeout):
+                wait_until(all_there, what=f"every object on {server}", timeout=timeout, interval=1.0)
     if onto and missing:
         run.timeline.event("heal.incomplete", onto=onto, missing=len(missing), first=missing[:5])
     return len(names), len(missing)
