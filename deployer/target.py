@@ -21,10 +21,11 @@ import jsonschema
 import yaml
 
 from deployer import objectnames
+from deployer.paths import SOURCE_ROOT
 from kernel.errors import BadInputError
 
 SCHEMA_FILE = Path(__file__).with_name("target.schema.json")
-TARGETS = Path(__file__).resolve().parent.parent / "targets"
+TARGETS = SOURCE_ROOT / "targets"
 REFERENCE = TARGETS / "reference.yaml"
 STACK_IMAGES = ("minio", "gateway", "prometheus")
 DEFAULT_VARIANT = "default"

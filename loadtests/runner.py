@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Protocol
 
 from deployer.kind import free_port
+from deployer.paths import SOURCE_ROOT
 from kernel.errors import BadInputError, InfraError, WaitTimeout
 from kernel.procs import owner_env
 from kernel.progress import say
@@ -29,7 +30,7 @@ from loadtests import merge
 from loadtests.config import env_name
 
 LOCUSTFILES = Path(__file__).parent / "locustfiles"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = SOURCE_ROOT
 
 ENV_LEDGER_DIR = env_name("ledger_dir")
 ENV_BYTES_PER_S = env_name("bytes_per_s")
