@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from chaos import alerts, checkers, faults, history, podlogs
-from chaos.checkers.alerts import alert_checks, quiet_check
+from chaos.checkers.alerts import quiet_check
 from chaos.checkers.availability import writes_back_after
 from chaos.checkers.limits import Measured
 from chaos.history import History
 from chaos.ledger import LedgerReport
 from chaos.observe import Sampler
 from chaos.rollback import Rollbacks
-from chaos.rulebook import Check, Evidence, Verdict
 from chaos.slo import Profile, Slo
 from chaos.sources import hpa_source, minio_source, pods_source
 from chaos.timeline import Timeline
@@ -33,8 +32,8 @@ from deployer import objectnames
 from kernel.errors import WaitTimeout
 from kernel.wait import Deadline, Seen, wait_until
 from loadtests.runner import LocustRun, WorkerPool
+from scenarios import alerting, probes, readback
 from scenarios import load as scenario_load
-from scenarios import probes, readback
 from scenarios.probes import PEER_VIEW_TIMEOUT_S, require_healthy
 from scenarios.stack import NotApplicable, Stack
 
@@ -181,27 +180,8 @@ class ScenarioRun:
 
     def beyond_write_quorum(self) -> tuple[list[str], int]:
         """The StatefulSets of every pool and how many servers of each to stop
-        so that no pool keeps write quorum: one more than the layout's write
-        tolerance. Every pool, because MinIO places new objects in any pool
-        that can take them: one pool down to no quorum leaves the cluster
-        writable. Not applicable when the StatefulSets are not one per pool,
-        or a pool cannot lose that many and keep a server."""
-        shape = self.stack.topology
-        down = shape.write_tolerance() + 1
-        names = list(self.stack.statefulsets)
-        if len(names) != shape.pools:
-            raise NotApplicable(
-                f"the target names {len(names)} StatefulSet(s) for {shape.pools} pool(s) ({shape}); "
-                "this scenario stops servers pool by pool and needs one StatefulSet per pool"
-            )
-        for name in names:
-            replicas = probes.statefulset_replicas(self.stack, name)
-            if down >= replicas:
-                raise NotApplicable(
-                    f"write quorum is lost only with {down} servers down ({shape}); "
-                    f"StatefulSet {name} has {replicas}, and this scenario keeps at least one"
-                )
-        return names, down
+        so that no pool keeps write quorum (see scenarios.probes.beyond_write_quorum)."""
+        return probes.beyond_write_quorum(self.stack)
 
     def record_proof(self, proof: faults.Proof) -> faults.Proof:
         self.result.proofs.append(proof.to_dict())
@@ -372,77 +352,22 @@ class ScenarioRun:
         evidence = measured.evidence if measured is not None and measured.value == value else None
         self.result.record(checkers.against_limit(name, value, limit, unit=unit, floor=floor, evidence=evidence))
 
-    # -- alerts ----------------------------------------------------------
+    # -- alerts (scenarios.alerting) -------------------------------------
 
     def check_alert(self, role: str, fault_wall: float, recovered_wall: float | None, *, gate: bool = True) -> None:
         """The target's alert for ``role`` went pending or firing within the SLO's
-        time of the fault, and was resolved within the SLO's time once the
-        stack had recovered (``recovered_wall``). Never active: the alert
-        never fired, a failure of the monitoring under test. With ``gate``
-        False the times are only recorded (an alert whose source is known to
-        lag, shown in the report without judging the run)."""
-        target = self.stack.target
-        name = target.alerts.get(role)
-        if self.stack.prometheus_url is None or name is None:
-            why = "no prometheus" if self.stack.prometheus_url is None else f"no prometheus.alerts.{role}"
-            reason = f"alert for {role}: not checked (target {target.name} names {why})"
-            self.result.record(Check(f"alert_{role}", Verdict.NOT_APPLICABLE, reason, evidence=Evidence(False)))
-            return
-        outcome = alert_checks(
-            self.history(),
-            name,
-            fault_wall,
-            recovered_wall,
-            active_max_s=self.slo.alert_active_max_s if gate else None,
-            resolve_max_s=self.slo.alert_resolve_max_s if gate else None,
-        )
-        if outcome.window.active_after_s is not None:
-            at = fault_wall + outcome.window.active_after_s
-            self.timeline.event("alert.active", alert=name, at_t=self.timeline.wall_to_t(at))
-        for key, (value, limit) in outcome.times.items():
-            self.measure(key, value, limit)
-        if outcome.problem is not None:
-            self.result.record(outcome.problem)
+        time of the fault and resolved within the SLO's time of the recovery
+        (``recovered_wall``); with ``gate`` False the times are only recorded."""
+        alerting.check_alert(self, role, fault_wall, recovered_wall, gate=gate)
 
     def wait_alerts_quiet(self, names: tuple[str, ...]) -> None:
-        """Before a baseline: alerts left active by a deploy or an earlier
-        fault resolve first, within the time the SLO gives an alert to resolve.
-        One still active then, on a stack MinIO itself calls healthy, fails;
-        Prometheus not read (no evidence) is inconclusive."""
-        url = self.stack.prometheus_url
-        if url is None or not names:
-            return
-
-        def quiet() -> Seen:
-            now = alerts.Sample(time.time(), alerts.parse(alerts.fetch(url)))
-            loud = [name for name in names if now.active(name)]
-            return Seen(not loud, f"active: {', '.join(loud)}")
-
-        started = time.time()
-        try:
-            wait_until(
-                quiet,
-                what=f"no {', '.join(names)} alert",
-                timeout=self.slo.alert_resolve_max_s,
-                interval=1.0,
-                tolerate=(OSError, ValueError),
-            )
-        except WaitTimeout as exc:
-            if exc.evidence:
-                why = f"alerts before the baseline: {exc.last_seen} on a stack MinIO reports healthy"
-                self.result.fail(why, "alerts_quiet_before")
-            else:
-                why = f"alerts before the baseline: Prometheus not read ({exc.last_seen})"
-                self.result.inconclusive(why, "alerts_quiet_before")
-        else:
-            self.timeline.event("alerts.quiet", waited_s=round(time.time() - started, 1))
+        """Before a baseline: alerts left active by a deploy or an earlier fault resolve first."""
+        alerting.wait_quiet(self, names)
 
     def check_quiet(self, names: tuple[str, ...], start_wall: float, end_wall: float, why: str) -> None:
-        """None of ``names`` was pending or firing between two times (a healthy
-        baseline raises no data-loss or quorum alert)."""
-        if self.stack.prometheus_url is None or not names:
-            return
-        self.result.record(quiet_check(self.history(), names, start_wall, end_wall, why))
+        """None of ``names`` was pending or firing between two times."""
+        if self.stack.prometheus_url is not None and names:
+            self.result.record(quiet_check(self.history(), names, start_wall, end_wall, why))
 
     # -- the write ledger ------------------------------------------------
 

@@ -15,7 +15,7 @@ from chaos.minio_health import ProbeError, admin_info, observe_rejoined
 from deployer.forward import PodForwards
 from kernel.errors import InfraError, WaitTimeout
 from kernel.wait import Deadline, Seen, wait_until
-from scenarios.stack import Stack
+from scenarios.stack import NotApplicable, Stack
 
 PEER_VIEW_TIMEOUT_S = 60.0
 """How long a server may take to say who it sees (see peers_view)."""
@@ -107,6 +107,31 @@ def pods_not_ready(stack: Stack, names: list[str]) -> Seen:
 
 def statefulset_replicas(stack: Stack, name: str) -> int:
     return int(stack.kube.apps.read_namespaced_stateful_set(name, stack.namespace).spec.replicas or 0)
+
+
+def beyond_write_quorum(stack: Stack) -> tuple[list[str], int]:
+    """The StatefulSets of every pool and how many servers of each to stop
+    so that no pool keeps write quorum: one more than the layout's write
+    tolerance. Every pool, because MinIO places new objects in any pool
+    that can take them: one pool down to no quorum leaves the cluster
+    writable. Not applicable when the StatefulSets are not one per pool,
+    or a pool cannot lose that many and keep a server."""
+    shape = stack.topology
+    down = shape.write_tolerance() + 1
+    names = list(stack.statefulsets)
+    if len(names) != shape.pools:
+        raise NotApplicable(
+            f"the target names {len(names)} StatefulSet(s) for {shape.pools} pool(s) ({shape}); "
+            "this scenario stops servers pool by pool and needs one StatefulSet per pool"
+        )
+    for name in names:
+        replicas = statefulset_replicas(stack, name)
+        if down >= replicas:
+            raise NotApplicable(
+                f"write quorum is lost only with {down} servers down ({shape}); "
+                f"StatefulSet {name} has {replicas}, and this scenario keeps at least one"
+            )
+    return names, down
 
 
 def hpa_scale_target(stack: Stack) -> tuple[str, str]:

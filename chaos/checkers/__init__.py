@@ -18,7 +18,7 @@ from chaos.checkers.availability import (
 )
 from chaos.checkers.ledger import ledger_checks
 from chaos.checkers.limits import Measured, against_limit
-from chaos.checkers.samples import first_sample_after, max_sampled
+from chaos.checkers.samples import first_sample_after, max_sampled, time_to_sample
 from chaos.checkers.waits import wait_timed_out
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "max_sampled",
     "quiet_check",
     "read_availability",
+    "time_to_sample",
     "wait_timed_out",
     "write_availability",
     "writes_back_after",
