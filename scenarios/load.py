@@ -14,7 +14,7 @@ from loadtests.traffic import NOT_FOUND_FAILURE
 if TYPE_CHECKING:
     from scenarios.harness import ScenarioRun
 
-__all__ = ["config", "files", "rates", "read_rows", "reading", "start", "wait_for_first_row"]
+__all__ = ["config", "csvs", "files", "rates", "read_rows", "reading", "rows_from", "start", "wait_for_first_row"]
 
 
 def config(run: ScenarioRun, *, in_cluster: bool) -> LoadConfig:
@@ -97,24 +97,25 @@ def reading(load: LocustRun | None) -> Mapping[str, Any]:
     }
 
 
-def _history_csv(load: LocustRun) -> Path:
-    return Path(f"{load.prefix}_stats_history.csv")
-
-
-def _failures_csv(load: LocustRun) -> Path:
-    return Path(f"{load.prefix}_failures.csv")
-
-
 def files(load: LocustRun | None) -> list[Path]:
     """The load's files a History is read from."""
-    return [] if load is None else [_history_csv(load), _failures_csv(load)]
+    return [] if load is None else [*csvs(load.prefix)]
+
+
+def csvs(prefix: Path) -> tuple[Path, Path]:
+    """Locust's per-second history and its failures, for a run writing to ``prefix``."""
+    return Path(f"{prefix}_stats_history.csv"), Path(f"{prefix}_failures.csv")
 
 
 def read_rows(load: LocustRun | None) -> tuple[list[LoadRow], int | None]:
     """The load's reads (cumulative GET counts) and its 404s for acknowledged
     keys, as the History holds them; none without a Locust run."""
-    if load is None:
-        return [], None
-    rows = read_history(_history_csv(load), name=READ_NAME)
+    return rows_from(load.prefix) if load is not None else ([], None)
+
+
+def rows_from(prefix: Path) -> tuple[list[LoadRow], int]:
+    """:func:`read_rows` from the files of a Locust run (a recorded one too)."""
+    history_csv, failures_csv = csvs(prefix)
+    rows = read_history(history_csv, name=READ_NAME)
     reads = [LoadRow(r.at, r.total_requests, r.total_failures) for r in rows]
-    return reads, failures_of(_failures_csv(load), NOT_FOUND_FAILURE)
+    return reads, failures_of(failures_csv, NOT_FOUND_FAILURE)
