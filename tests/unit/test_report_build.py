@@ -143,3 +143,30 @@ def test_alert_names_are_plotted_as_how_many_were_pending_and_firing() -> None:
     (svg,) = [c for c in scenario_charts(records, {"name": "s"}) if "Prometheus alerts" in c]
     assert "&#9632; pending" in svg and "&#9632; firing" in svg
     assert scenario_charts([{**r, "alerts": {}} for r in records], {"name": "s"}) == []
+
+
+def test_check_records_are_in_summary_json_and_every_report(tmp_path):
+    from chaos.checkers import against_limit, wait_timed_out
+    from reports.summary import load, markdown, text
+
+    result = ScenarioResult("pod-kill", "Pod kill under load")
+    result.start()
+    result.record(against_limit("time_to_healed_s", 47.9, 300.0))
+    result.record(wait_timed_out("time_to_scale_in_s", 420.0, "no fresh HPA reading", evidence=False))
+    result.finish()
+    assert result.verdict is Verdict.INCONCLUSIVE
+    path = build(tmp_path, {"profile": "quick"}, [result.to_dict()])
+    records = json.loads((tmp_path / "summary.json").read_text())["scenarios"][0]["records"]
+    assert [(r["name"], r["verdict"], r["margin"]) for r in records] == [
+        ("time_to_healed_s", "pass", 252.1),
+        ("time_to_scale_in_s", "inconclusive", None),
+    ]
+    assert records[1]["evidence"]["observed"] is False
+    html = path.read_text()
+    assert "<h3>Checks</h3>" in html and "252.1 s to spare" in html and "last seen: no fresh HPA reading" in html
+    run = load(tmp_path)
+    assert "| time_to_healed_s | pass | 47.9 s | at most 300 s | 252.1 s to spare |" in markdown(run, "report.html")
+    assert "no evidence; last seen: no fresh HPA reading" in text(run, "report.html")
+    suite = ET.parse(tmp_path / "junit.xml").getroot()
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["check.2.time_to_scale_in_s"].startswith("inconclusive: time_to_scale_in_s: no evidence either way")
