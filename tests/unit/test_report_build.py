@@ -4,9 +4,11 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
+from chaos.checkers import against_limit, wait_timed_out
 from chaos.timeline import Timeline
 from chaos.verdict import ScenarioResult, Verdict, exit_code, overall
 from reports.build import build, fault_windows, read_records
+from reports.summary import load, markdown, text
 
 
 def _run(tmp_path):
@@ -146,9 +148,6 @@ def test_alert_names_are_plotted_as_how_many_were_pending_and_firing() -> None:
 
 
 def test_check_records_are_in_summary_json_and_every_report(tmp_path):
-    from chaos.checkers import against_limit, wait_timed_out
-    from reports.summary import load, markdown, text
-
     result = ScenarioResult("pod-kill", "Pod kill under load")
     result.start()
     result.record(against_limit("time_to_healed_s", 47.9, 300.0))
