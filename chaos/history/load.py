@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from chaos import ledger
@@ -31,10 +32,13 @@ def from_records(
         if rec.get("scenario") != scenario:
             continue
         if rec.get("kind") == "sample":
-            parts = {k: v for k, v in rec.items() if k not in RECORD_KEYS and isinstance(v, Mapping)}
-            samples.append(Sample(float(rec["t"]), float(rec["wall"]), parts))
+            # Read-only views: a checker cannot change what another one reads.
+            parts = {
+                k: MappingProxyType(dict(v)) for k, v in rec.items() if k not in RECORD_KEYS and isinstance(v, Mapping)
+            }
+            samples.append(Sample(float(rec["t"]), float(rec["wall"]), MappingProxyType(parts)))
         elif rec.get("kind") == "event":
-            data = {k: v for k, v in rec.items() if k not in RECORD_KEYS}
+            data = MappingProxyType({k: v for k, v in rec.items() if k not in RECORD_KEYS})
             events.append(Event(float(rec["t"]), float(rec["wall"]), str(rec.get("name", "")), data))
     return History(
         scenario,
