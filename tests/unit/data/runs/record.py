@@ -6,8 +6,9 @@ Copies from a finished run folder (runs/<stamp>/) into recorded/<stamp>/,
 unchanged except for leaving things out: the timeline records of the chosen
 scenarios (default: every scenario with a ledger), the run's summary.json
 with only those scenarios' results, each scenario's ledger files, and of
-Locust's CSVs the per-second history rows of reads and the whole failures
-file. Nothing is written by hand: a test reads what the harness recorded.
+Locust's CSVs the per-second history rows of reads and the failures
+file's rows of reads of acknowledged keys that found nothing (the History's
+missing reads). Nothing is written by hand: a test reads what the harness recorded.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[3]))
+
+from loadtests.traffic import NOT_FOUND_FAILURE  # noqa: E402 (after the path setup)
+
 READS = {"GET /objects", "Aggregated"}
 
 
@@ -48,7 +53,11 @@ def record(run: Path, scenarios: list[str]) -> Path:
                 writer.writeheader()
                 writer.writerows(r for r in rows if r.get("Name") in READS)
         for failures in (run / name).glob("locust-*_failures.csv"):
-            shutil.copy(failures, out / name / failures.name)
+            with failures.open(newline="") as src, (out / name / failures.name).open("w", newline="") as dst:
+                rows = csv.DictReader(src)
+                writer = csv.DictWriter(dst, fieldnames=rows.fieldnames or [])
+                writer.writeheader()
+                writer.writerows(r for r in rows if NOT_FOUND_FAILURE in r.get("Error", ""))
     return out
 
 
