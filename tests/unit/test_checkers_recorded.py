@@ -159,8 +159,7 @@ def test_a_wait_that_saw_the_stack_is_judged_on_what_it_saw():
     never = time_to_sample(h, "more_servers_s", t0, "minio", lambda m: m.get("servers_online", 0) > n, limit=30)
     assert never.verdict is Verdict.FAIL and never.evidence.observed
     assert (
-        never.reason.startswith("more_servers_s: not within 30s; last seen: ")
-        and f"servers_online={n}" in never.reason
+        never.reason.startswith("more_servers_s: not within 30s; last seen: ") and f"servers_online={n}" in never.reason
     )
     back = time_to_sample(h, "time_to_rejoin_s", finished, "minio", lambda m: m.get("servers_online") == n, limit=120)
     expect = first_sample_after(h, finished, "minio", lambda m: m.get("servers_online") == n).value
