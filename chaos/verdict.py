@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from chaos.rulebook import Check, Verdict, exit_code, overall_of
+from chaos.rulebook import APPLIES, Check, Verdict, exit_code, overall_of, scenario_verdict
 
 __all__ = ["ScenarioResult", "Verdict", "exit_code", "overall", "overall_of"]
 
@@ -21,10 +21,10 @@ ABORTED = "aborted"
 
 @dataclass
 class ScenarioResult:
-    """One scenario's verdict. It starts undecided ("not-run", inconclusive)
-    and becomes "pass" only through :meth:`finish`, once the scenario's body
-    ran to its end with no failed or undecided check: an interrupt, a timeout,
-    a skip or a crash can never leave a pass behind."""
+    """One scenario's verdict: always the rule book's verdict of its check
+    records (chaos.rulebook.scenario_verdict). It starts undecided ("not-run",
+    inconclusive) and becomes "pass" only through :meth:`finish`, once the
+    scenario's body ran to its end with no failed or undecided check."""
 
     name: str
     title: str = ""
@@ -54,18 +54,23 @@ class ScenarioResult:
     # Every check as a structured record (chaos.rulebook.Check); ``reasons`` and
     # ``checks`` above are their words, kept for readers of older summaries.
     records: list[Check] = field(default_factory=list)
+    # finish() was called: the body ran to its end (not_applicable() finishes a row without that).
+    _finished: bool = field(default=False, repr=False)
 
     def record(self, check: Check) -> Check:
         """Add a check record; its verdict counts as fail() / inconclusive() /
         a passing check would. A check that does not apply changes nothing."""
         self.records.append(check)
-        if check.verdict is Verdict.FAIL:
-            self._failed(check.reason)
-        elif check.verdict is Verdict.INCONCLUSIVE:
-            self._undecided(check.reason)
+        if check.verdict in (Verdict.FAIL, Verdict.INCONCLUSIVE):
+            self.reasons.append(check.reason)
+            self.undecided = self.undecided or check.verdict is Verdict.INCONCLUSIVE
         else:
             self.checks.append(check.reason)
+        self._judge()
         return check
+
+    def _judge(self) -> None:
+        self.verdict = scenario_verdict(self.records, finished=self._finished)
 
     def fail(self, reason: str, name: str = "") -> None:
         self.record(Check(name, Verdict.FAIL, reason))
@@ -73,22 +78,12 @@ class ScenarioResult:
     def inconclusive(self, reason: str, name: str = "") -> None:
         self.record(Check(name, Verdict.INCONCLUSIVE, reason))
 
-    def _failed(self, reason: str) -> None:
-        self.reasons.append(reason)
-        self.verdict = Verdict.FAIL
-
-    def _undecided(self, reason: str) -> None:
-        self.reasons.append(reason)
-        self.undecided = True
-        if self.verdict is not Verdict.FAIL:
-            self.verdict = Verdict.INCONCLUSIVE
-
     def not_applicable(self, why: str) -> None:
         """The scenario does not fit the target: stated, never a pass."""
-        self.records.append(Check("applies", Verdict.NOT_APPLICABLE, why))
+        self.records.append(Check(APPLIES, Verdict.NOT_APPLICABLE, why))
         self.reasons.append(f"not applicable: {why}")
-        self.verdict = Verdict.NOT_APPLICABLE
         self.status = FINISHED
+        self._judge()
 
     def start(self) -> None:
         self.status = RUNNING
@@ -98,8 +93,8 @@ class ScenarioResult:
         if self.status == ABORTED:
             return
         self.status = FINISHED
-        if self.verdict is Verdict.INCONCLUSIVE and not self.undecided:
-            self.verdict = Verdict.PASS
+        self._finished = True
+        self._judge()
 
     def abort(self, why: str) -> None:
         """The scenario did not run to its end (interrupt, timeout, skip, crash)."""
@@ -117,7 +112,7 @@ class ScenarioResult:
 
     def to_dict(self) -> dict[str, Any]:
         records = [c.to_dict() for c in self.records]
-        data = asdict(self, dict_factory=lambda items: {k: v for k, v in items if k != "records"})
+        data = asdict(self, dict_factory=lambda items: {k: v for k, v in items if k not in ("records", "_finished")})
         data["verdict"] = self.verdict.value
         data["records"] = records
         return data

@@ -15,15 +15,17 @@ Plain data and the standard library only, so the plugin, the reports and
 from chaos.rulebook.checks import Check, Evidence, margin_of
 from chaos.rulebook.states import DAMAGE, UNDECIDED, KeyState, is_damage
 from chaos.rulebook.verdicts import (
+    APPLIES,
     BAD_INPUT_EXIT,
     Verdict,
     exit_code,
     overall_of,
     run_exit_code,
-    verdict_of,
+    scenario_verdict,
 )
 
 __all__ = [
+    "APPLIES",
     "BAD_INPUT_EXIT",
     "DAMAGE",
     "UNDECIDED",
@@ -36,5 +38,5 @@ __all__ = [
     "margin_of",
     "overall_of",
     "run_exit_code",
-    "verdict_of",
+    "scenario_verdict",
 ]

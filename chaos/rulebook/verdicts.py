@@ -32,23 +32,39 @@ BAD_INPUT_EXIT = INCONCLUSIVE_EXIT
 """Bad input (a flag, a target or SLO file, a run folder): nothing could be judged."""
 
 
+APPLIES = "applies"
+"""The name of the check record that says a whole scenario does not fit the target."""
+
+
 class _Judged(Protocol):
+    @property
+    def name(self) -> str: ...
+
     @property
     def verdict(self) -> Verdict: ...
 
 
-def verdict_of(checks: Iterable[_Judged]) -> Verdict:
-    """A scenario's verdict from its check records: any fail fails it; else
-    anything undecided, or no check at all, is inconclusive; checks that do
-    not apply count for neither, and only such checks make it not applicable."""
-    seen = {c.verdict for c in checks}
-    if Verdict.FAIL in seen:
-        return Verdict.FAIL
-    if Verdict.INCONCLUSIVE in seen or not seen:
-        return Verdict.INCONCLUSIVE
-    if seen == {Verdict.NOT_APPLICABLE}:
-        return Verdict.NOT_APPLICABLE
-    return Verdict.PASS
+def scenario_verdict(checks: Iterable[_Judged], *, finished: bool) -> Verdict:
+    """A scenario's verdict from its check records, in the order they were
+    made. A failed check fails it, and nothing after undoes that; an
+    undecided one makes it inconclusive unless it failed; the record that the
+    scenario does not fit the target (APPLIES) makes it not applicable, unless
+    a later check fails or cannot decide. It passes only when it ``finished``
+    (its body ran to its end) with no failed or undecided check: an
+    interrupt, a timeout, a skip or a crash never leaves a pass behind."""
+    verdict, undecided = Verdict.INCONCLUSIVE, False
+    for check in checks:
+        if check.verdict is Verdict.FAIL:
+            verdict = Verdict.FAIL
+        elif check.verdict is Verdict.INCONCLUSIVE:
+            undecided = True
+            if verdict is not Verdict.FAIL:
+                verdict = Verdict.INCONCLUSIVE
+        elif check.verdict is Verdict.NOT_APPLICABLE and check.name == APPLIES:
+            verdict = Verdict.NOT_APPLICABLE
+    if finished and verdict is Verdict.INCONCLUSIVE and not undecided:
+        return Verdict.PASS
+    return verdict
 
 
 def overall_of(verdicts: Iterable[str]) -> Verdict:

@@ -4,6 +4,7 @@ import pytest
 
 from chaos import ledger
 from chaos.rulebook import (
+    APPLIES,
     DAMAGE,
     Check,
     Evidence,
@@ -13,7 +14,7 @@ from chaos.rulebook import (
     is_damage,
     overall_of,
     run_exit_code,
-    verdict_of,
+    scenario_verdict,
 )
 from chaos.verdict import ScenarioResult
 from reports import summary
@@ -32,18 +33,24 @@ def test_one_damage_rule_for_the_ledger_and_the_reports():
 
 
 @pytest.mark.parametrize(
-    ("checks", "verdict"),
+    ("checks", "finished", "verdict"),
     [
-        ([], UNDECIDED),
-        ([P, P], P),
-        ([P, F, UNDECIDED], F),
-        ([P, UNDECIDED], UNDECIDED),
-        ([NA], NA),
-        ([NA, P], P),
+        ([], False, UNDECIDED),  # not run, or still running
+        ([], True, P),  # ran to its end, nothing failed (a smoke check)
+        ([P, P], True, P),
+        ([P, P], False, UNDECIDED),  # aborted: never a pass
+        ([P, F, UNDECIDED], True, F),
+        ([P, UNDECIDED], True, UNDECIDED),
+        ([(APPLIES, NA)], False, NA),
+        ([("alert_serverOffline", NA), P], True, P),  # one check that does not apply is not the scenario
+        ([F, (APPLIES, NA)], False, NA),  # found not to fit the target: stated, not judged
+        ([(APPLIES, NA), F], False, F),
+        ([(APPLIES, NA), UNDECIDED], False, UNDECIDED),
     ],
 )
-def test_a_scenarios_verdict_from_its_check_records(checks, verdict):
-    assert verdict_of(Check("c", v, "") for v in checks) is verdict
+def test_a_scenarios_verdict_from_its_check_records(checks, finished, verdict):
+    records = [Check(*c, "") if isinstance(c, tuple) else Check("c", c, "") for c in checks]
+    assert scenario_verdict(records, finished=finished) is verdict
 
 
 @pytest.mark.parametrize(
@@ -92,7 +99,7 @@ def test_a_results_verdict_agrees_with_its_records():
     result.require(True, "fault proven", "")
     result.inconclusive("the listing check could not be made", "ledger.listing")
     result.finish()
-    assert result.verdict is verdict_of(result.records) is UNDECIDED
+    assert result.verdict is scenario_verdict(result.records, finished=True) is UNDECIDED
     result.fail("time_to_healed_s: never observed", "time_to_healed_s")
-    assert result.verdict is verdict_of(result.records) is F
+    assert result.verdict is scenario_verdict(result.records, finished=True) is F
     assert [r["verdict"] for r in result.to_dict()["records"]] == ["pass", "inconclusive", "fail"]
