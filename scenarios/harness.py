@@ -270,13 +270,11 @@ class ScenarioRun:
 
     def undecided_when_blind(self, no_evidence: str) -> None:
         """A wait that timed out while its probe gave no evidence is the
-        harness's blindness, not the stack's failure. time_until decides that
-        from ``Seen.evidence``; for a predicate that does not set it, a timed-out
-        wait whose last answer reads ``no_evidence`` is also marked undecided
-        (its failure, already recorded, stands)."""
-        for measurement, last_seen, evidence in self.blind:
-            if evidence and no_evidence in last_seen:
-                self.result.inconclusive(f"{measurement}: no evidence either way ({last_seen})", measurement)
+        harness's blindness, not the stack's failure: inconclusive. time_until
+        now decides that when the wait ends, from the predicate's
+        ``Seen(..., evidence=False)``, never from its text; this call is kept
+        so scenario files read as before, and changes nothing.
+        ``no_evidence`` is the text such a predicate shows a reader."""
 
     # -- measurements: pure checkers of the History ----------------------
 
