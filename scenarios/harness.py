@@ -271,10 +271,10 @@ class ScenarioRun:
     def undecided_when_blind(self, no_evidence: str) -> None:
         """A wait that timed out while its probe gave no evidence is the
         harness's blindness, not the stack's failure: inconclusive. time_until
-        now decides that when the wait ends, from the predicate's
-        ``Seen(..., evidence=False)``, never from its text; this call is kept
-        so scenario files read as before, and changes nothing.
-        ``no_evidence`` is the text such a predicate shows a reader."""
+        decides that when the wait ends, from the predicate's
+        ``Seen(..., evidence=False)``, never from its text, so this step of a
+        runbook records nothing more. ``no_evidence`` is the text such a
+        predicate shows a reader."""
 
     # -- measurements: pure checkers of the History ----------------------
 
