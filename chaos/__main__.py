@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chaos import preflight
+from chaos.rulebook import BAD_INPUT_EXIT, Verdict, exit_code
 from deployer import stack, target
 from kernel.errors import BadInputError, ChaosgateError
 
@@ -87,7 +88,7 @@ def _cmd_preflight(args: argparse.Namespace) -> int:
         print(f"preflight of {loaded.name} ({args.variant}): {len(errors)} error(s), {len(warnings)} warning(s)")
         for finding in errors + warnings:
             print(f"{finding.severity}: {finding.text()}")
-    return 1 if errors else 0
+    return exit_code(Verdict.FAIL if errors else Verdict.PASS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -96,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
     except BadInputError as exc:
         print(f"chaosgate preflight: bad input: {exc}", file=sys.stderr)
-        return 2
+        return BAD_INPUT_EXIT
     except ChaosgateError as exc:
         print(f"chaosgate preflight: {type(exc).__name__}: {exc}", file=sys.stderr)
         return exc.exit_code

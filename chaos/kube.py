@@ -8,6 +8,8 @@ hide the very outage it should record.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,30 @@ from kernel.errors import BadInputError, InfraError
 REQUEST_TIMEOUT = (3.0, 10.0)
 
 
+class Timed:
+    """An API group whose every call carries REQUEST_TIMEOUT unless it names
+    its own: a call site cannot forget it, and a hung API server stalls
+    nothing for longer than that."""
+
+    def __init__(self, api: Any) -> None:
+        self._api = api
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._api, name)
+        if name.startswith("_") or not callable(attr):
+            return attr
+        return _with_timeout(attr)
+
+
+def _with_timeout(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)  # the client reads a method's docstring for its return type
+    def call(*args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("_request_timeout", REQUEST_TIMEOUT)
+        return method(*args, **kwargs)
+
+    return call
+
+
 @dataclass
 class Kube:
     api: client.ApiClient
@@ -31,19 +57,19 @@ class Kube:
 
     @property
     def core(self) -> Any:
-        return client.CoreV1Api(self.api)
+        return Timed(client.CoreV1Api(self.api))
 
     @property
     def apps(self) -> Any:
-        return client.AppsV1Api(self.api)
+        return Timed(client.AppsV1Api(self.api))
 
     @property
     def autoscaling(self) -> Any:
-        return client.AutoscalingV2Api(self.api)
+        return Timed(client.AutoscalingV2Api(self.api))
 
     @property
     def custom(self) -> Any:
-        return client.CustomObjectsApi(self.api)
+        return Timed(client.CustomObjectsApi(self.api))
 
 
 def connect(kubeconfig: Path, context: str | None = None, granted: frozenset[str] = frozenset()) -> Kube:

@@ -23,7 +23,8 @@ from minio.signer import sign_v4_s3
 from urllib3 import PoolManager
 
 from chaos.clients import KeyPair, http_pool
-from kernel.errors import InfraError
+from kernel.errors import InfraError, WaitTimeout
+from kernel.wait import Deadline, Seen, wait_until
 
 HEAL_OPTIONS = {"recursive": True, "dryRun": False, "remove": False, "recreate": False, "scanMode": 1}
 """Normal scan (not deep: bitrot is not this scenario's question), every object under the prefix."""
@@ -49,44 +50,52 @@ def heal_prefix(url: str, credentials: KeyPair, bucket: str, prefix: str, *, tim
     http = http_pool(read=30)
     path = f"/minio/admin/v3/heal/{quote(bucket)}/{quote(prefix)}"
     started = time.time()
-    healed = passes = 0
-    while True:
-        items, fixed, left = _one_pass(http, url, credentials, path, started + timeout)
-        passes += 1
-        healed += fixed
-        if not left:
-            return HealOutcome(round(time.time() - started, 1), passes, items, healed)
-        if time.time() - started > timeout:
-            raise InfraError(f"the heal of {bucket}/{prefix} left drives not ok after {passes} passes: {left[:5]}")
-        time.sleep(2.0)
+    deadline = Deadline(timeout)
+    tally = {"passes": 0, "items": 0, "healed": 0}
+
+    def healed_all() -> Seen:
+        items, fixed, left = _one_pass(http, url, credentials, path, deadline)
+        tally["passes"] += 1
+        tally["healed"] += fixed
+        tally["items"] = items
+        return Seen(not left, f"drives not ok after {tally['passes']} passes: {left[:5]}")
+
+    try:
+        wait_until(healed_all, what=f"every drive ok under {bucket}/{prefix}", timeout=deadline, interval=2.0)
+    except WaitTimeout as exc:
+        raise InfraError(f"the heal of {bucket}/{prefix} left {exc.last_seen}") from exc
+    return HealOutcome(round(time.time() - started, 1), tally["passes"], tally["items"], tally["healed"])
 
 
 def _one_pass(
-    http: PoolManager, url: str, credentials: KeyPair, path: str, deadline: float
+    http: PoolManager, url: str, credentials: KeyPair, path: str, deadline: Deadline
 ) -> tuple[int, int, list[str]]:
     """(items seen, items healed, items still missing data on a drive)."""
     begun = _call(http, url, credentials, path, query={"forceStart": "true"}, body=json.dumps(HEAL_OPTIONS).encode())
     token = begun.get("clientToken")
     if not isinstance(token, str) or not token:
         raise InfraError(f"MinIO started no heal of {path}: {begun}")
-    items = healed = 0
+    counts = {"items": 0, "healed": 0}
     left: list[str] = []
-    while True:
+
+    def finished() -> Seen:
         status = _call(http, url, credentials, path, query={"clientToken": token}, body=b"")
         for item in status.get("Items") or []:
-            items += 1
+            counts["items"] += 1
             before, after = _states(item, "before"), _states(item, "after")
-            healed += int(any(state != "ok" and after.get(drive) == "ok" for drive, state in before.items()))
+            counts["healed"] += int(any(state != "ok" and after.get(drive) == "ok" for drive, state in before.items()))
             if any(state != "ok" for state in after.values()):
                 left.append(f"{item.get('bucket')}/{item.get('object')}")
         summary = status.get("Summary")
-        if summary == "finished":
-            return items, healed, left
         if summary == "stopped":
             raise InfraError(f"the heal of {path} stopped: {status.get('FailureDetail') or status}")
-        if time.time() > deadline:
-            raise InfraError(f"the heal of {path} did not finish in time ({summary})")
-        time.sleep(1.0)
+        return Seen(summary == "finished", str(summary))
+
+    try:
+        wait_until(finished, what=f"the heal of {path}", timeout=deadline, interval=1.0)
+    except WaitTimeout as exc:
+        raise InfraError(f"the heal of {path} did not finish in time ({exc.last_seen})") from exc
+    return counts["items"], counts["healed"], left
 
 
 def _states(item: dict[str, Any], when: str) -> dict[str, str]:

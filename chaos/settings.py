@@ -18,6 +18,7 @@ from typing import Any
 from chaos import slo
 from deployer import target as target_mod
 from deployer.images.upstream import PullSource
+from deployer.providers import ClusterOptions
 from deployer.target import Target
 from deployer.up import UpOptions
 from kernel.errors import BadInputError
@@ -184,6 +185,17 @@ class Settings:
             reuse=self.reuse_cluster,
             keep_on_failure=self.keep_cluster,
             target=self.load_target(),
+        )
+
+    def cluster_options(self) -> ClusterOptions:
+        """The deployer's options for an existing cluster (--cluster existing)."""
+        return ClusterOptions(
+            kube_context=self.kube_context,
+            images=self.images,
+            pull=self.pull_source(),
+            helper_image=self.helper_image,
+            load_workers=self.load_workers,
+            load_master_host=self.load_master_host,
         )
 
     def effective(self) -> dict[str, str]:

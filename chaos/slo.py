@@ -160,13 +160,13 @@ class Profile:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    def load_env(self) -> dict[str, str]:
-        """The load's shape as the locustfiles read it (loadtests.locustfiles.common)."""
+    def load_shape(self) -> dict[str, Any]:
+        """The load's shape, as fields of loadtests.config.LoadConfig."""
         return {
-            "CHAOSGATE_SIZE_MIX": SizeMix.parse(self.size_mix).text(),
-            "CHAOSGATE_OVERWRITE_RATIO": str(self.overwrite_ratio),
-            "CHAOSGATE_DELETE_RATIO": str(self.delete_ratio),
-            "CHAOSGATE_BYTES_PER_S": str(self.bytes_per_s),
+            "size_mix": SizeMix.parse(self.size_mix).text(),
+            "overwrite_ratio": self.overwrite_ratio,
+            "delete_ratio": self.delete_ratio,
+            "bytes_per_s": self.bytes_per_s,
         }
 
 

@@ -101,6 +101,9 @@ class Timeline:
 
 
 def read(path: Path) -> list[dict[str, Any]]:
+    """The timeline's records, oldest first; none when the file does not exist."""
+    if not path.exists():
+        return []
     records = []
     for line in path.read_text(encoding="utf-8").splitlines():
         try:

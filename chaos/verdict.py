@@ -1,29 +1,17 @@
-"""Three-valued verdicts, like Jepsen's valid / invalid / unknown.
-
-* pass: every check held;
-* fail: the stack misbehaved (data lost, SLO missed, no recovery). Never retried;
-* inconclusive: the harness could not tell (a fault not proven, a read-back
-  that could not run). Infrastructure trouble never reads as a product failure,
-  and a product failure is never hidden behind infrastructure trouble;
-* not-applicable: the scenario does not fit the target (a part it lacks, a
-  topology too small for the fault), said with the reason; it neither passes
-  nor fails the run, and a run with nothing but such rows is inconclusive.
+"""One scenario's result: its verdict as the checks so far make it, and what a
+report shows of it. The rules a verdict follows (the verdict enum, how
+verdicts add up, the exit code) are the rule book's (chaos.rulebook); this
+module only keeps the record of one scenario.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from enum import StrEnum
 from typing import Any
 
+from chaos.rulebook import APPLIES, Check, Verdict, exit_code, overall_of, scenario_verdict
 
-class Verdict(StrEnum):
-    PASS = "pass"  # noqa: S105 (a verdict, not a password)
-    FAIL = "fail"
-    INCONCLUSIVE = "inconclusive"
-    NOT_APPLICABLE = "not-applicable"
-
+__all__ = ["ScenarioResult", "Verdict", "exit_code", "overall", "overall_of"]
 
 NOT_RUN = "not-run"
 RUNNING = "running"
@@ -33,10 +21,10 @@ ABORTED = "aborted"
 
 @dataclass
 class ScenarioResult:
-    """One scenario's verdict. It starts undecided ("not-run", inconclusive)
-    and becomes "pass" only through :meth:`finish`, once the scenario's body
-    ran to its end with no failed or undecided check: an interrupt, a timeout,
-    a skip or a crash can never leave a pass behind."""
+    """One scenario's verdict: always the rule book's verdict of its check
+    records (chaos.rulebook.scenario_verdict). It starts undecided ("not-run",
+    inconclusive) and becomes "pass" only through :meth:`finish`, once the
+    scenario's body ran to its end with no failed or undecided check."""
 
     name: str
     title: str = ""
@@ -66,22 +54,39 @@ class ScenarioResult:
     evidence: list[str] = field(default_factory=list)
     # True once any check could not decide; finish() then cannot turn it into a pass.
     undecided: bool = False
+    # Every check as a structured record (chaos.rulebook.Check); ``reasons`` and
+    # ``checks`` above are their words, kept for readers of older summaries.
+    records: list[Check] = field(default_factory=list)
+    # finish() was called: the body ran to its end (not_applicable() finishes a row without that).
+    _finished: bool = field(default=False, repr=False)
 
-    def fail(self, reason: str) -> None:
-        self.reasons.append(reason)
-        self.verdict = Verdict.FAIL
+    def record(self, check: Check) -> Check:
+        """Add a check record; its verdict counts as fail() / inconclusive() /
+        a passing check would. A check that does not apply changes nothing."""
+        self.records.append(check)
+        if check.verdict in (Verdict.FAIL, Verdict.INCONCLUSIVE):
+            self.reasons.append(check.reason)
+            self.undecided = self.undecided or check.verdict is Verdict.INCONCLUSIVE
+        else:
+            self.checks.append(check.reason)
+        self._judge()
+        return check
 
-    def inconclusive(self, reason: str) -> None:
-        self.reasons.append(reason)
-        self.undecided = True
-        if self.verdict is not Verdict.FAIL:
-            self.verdict = Verdict.INCONCLUSIVE
+    def _judge(self) -> None:
+        self.verdict = scenario_verdict(self.records, finished=self._finished)
+
+    def fail(self, reason: str, name: str = "") -> None:
+        self.record(Check(name, Verdict.FAIL, reason))
+
+    def inconclusive(self, reason: str, name: str = "") -> None:
+        self.record(Check(name, Verdict.INCONCLUSIVE, reason))
 
     def not_applicable(self, why: str) -> None:
         """The scenario does not fit the target: stated, never a pass."""
+        self.records.append(Check(APPLIES, Verdict.NOT_APPLICABLE, why))
         self.reasons.append(f"not applicable: {why}")
-        self.verdict = Verdict.NOT_APPLICABLE
         self.status = FINISHED
+        self._judge()
 
     def start(self) -> None:
         self.status = RUNNING
@@ -91,8 +96,8 @@ class ScenarioResult:
         if self.status == ABORTED:
             return
         self.status = FINISHED
-        if self.verdict is Verdict.INCONCLUSIVE and not self.undecided:
-            self.verdict = Verdict.PASS
+        self._finished = True
+        self._judge()
 
     def abort(self, why: str) -> None:
         """The scenario did not run to its end (interrupt, timeout, skip, crash)."""
@@ -103,37 +108,18 @@ class ScenarioResult:
         if self.status == NOT_RUN:
             self.inconclusive(f"not run: {why}")
 
-    def require(self, ok: bool, passed: str, failed: str) -> bool:
+    def require(self, ok: bool, passed: str, failed: str, name: str = "") -> bool:
         """Record a product check: ``passed`` when it holds, a failure otherwise."""
-        if ok:
-            self.checks.append(passed)
-        else:
-            self.fail(failed)
+        self.record(Check(name, Verdict.PASS if ok else Verdict.FAIL, passed if ok else failed))
         return ok
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        records = [c.to_dict() for c in self.records]
+        data = asdict(self, dict_factory=lambda items: {k: v for k, v in items if k not in ("records", "_finished")})
         data["verdict"] = self.verdict.value
+        data["records"] = records
         return data
 
 
 def overall(results: list[ScenarioResult]) -> Verdict:
     return overall_of(r.verdict for r in results)
-
-
-def overall_of(verdicts: Iterable[str]) -> Verdict:
-    """The run's verdict from its scenarios' verdicts (plain strings are fine,
-    so a report can be rebuilt from summary.json): any fail fails the run;
-    otherwise anything undecided, or nothing at all, is inconclusive. Rows
-    that do not apply to the target count for neither."""
-    seen = {Verdict(v) for v in verdicts} - {Verdict.NOT_APPLICABLE}
-    if Verdict.FAIL in seen:
-        return Verdict.FAIL
-    if Verdict.INCONCLUSIVE in seen or not seen:
-        return Verdict.INCONCLUSIVE
-    return Verdict.PASS
-
-
-def exit_code(verdict: Verdict) -> int:
-    """0 all pass, 1 any fail, 2 inconclusive (as for bad input: a person must look)."""
-    return {Verdict.PASS: 0, Verdict.FAIL: 1, Verdict.INCONCLUSIVE: 2, Verdict.NOT_APPLICABLE: 2}[verdict]

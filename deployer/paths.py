@@ -7,6 +7,11 @@ from pathlib import Path
 
 CACHE_ENV = "CHAOSGATE_CACHE"
 
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
+"""The source tree chaosgate runs from (an editable install, as tox makes it):
+the charts, the target files, the app and the locustfiles are read from it.
+The one place that knows where that is."""
+
 
 def cache_dir() -> Path:
     """The cache folder: ``$CHAOSGATE_CACHE``, else ``$XDG_CACHE_HOME/chaosgate``,

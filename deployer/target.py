@@ -20,10 +20,12 @@ from typing import Any
 import jsonschema
 import yaml
 
+from deployer import objectnames
+from deployer.paths import SOURCE_ROOT
 from kernel.errors import BadInputError
 
 SCHEMA_FILE = Path(__file__).with_name("target.schema.json")
-TARGETS = Path(__file__).resolve().parent.parent / "targets"
+TARGETS = SOURCE_ROOT / "targets"
 REFERENCE = TARGETS / "reference.yaml"
 STACK_IMAGES = ("minio", "gateway", "prometheus")
 DEFAULT_VARIANT = "default"
@@ -97,7 +99,7 @@ class AppSpec:
 
     def object_name(self, key: str) -> str:
         """The object name in MinIO's bucket under which the app stores ``key``."""
-        return self.stored_as.replace("{key}", key)
+        return objectnames.object_name(self.stored_as, key)
 
 
 @dataclass(frozen=True)

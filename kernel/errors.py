@@ -41,8 +41,11 @@ class ProductFailure(ChaosgateError):
 class WaitTimeout(InfraError):
     """A wait ran past its deadline. Says what it waited for and what it last saw."""
 
-    def __init__(self, what: str, last_seen: str, seconds: float) -> None:
+    def __init__(self, what: str, last_seen: str, seconds: float, *, evidence: bool = True) -> None:
         super().__init__(f"timed out after {seconds:.0f}s waiting for {what}; last seen: {last_seen}")
         self.what = what
         self.last_seen = last_seen
         self.seconds = seconds
+        # False when the last poll saw nothing either way (a probe that failed
+        # or hung): the wait's end says nothing about the system it watched.
+        self.evidence = evidence

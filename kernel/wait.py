@@ -52,6 +52,10 @@ class Seen:
 
     ok: bool
     detail: str
+    evidence: bool = True
+    """False when the predicate could not look (a probe failed, a reading is
+    stale): "not yet" for lack of evidence, not because the condition is false.
+    A wait that times out on such an answer is the harness's blindness."""
 
     def __bool__(self) -> bool:
         return self.ok
@@ -73,7 +77,9 @@ def wait_until(
     Raises :class:`WaitTimeout` when ``timeout`` (seconds, or a shared
     :class:`Deadline`) passes; its message holds ``what`` and the last value
     seen (``str`` of it, so a :class:`Seen` explains itself). Exceptions listed
-    in ``tolerate`` count as "not yet" and are reported as the last value seen;
+    in ``tolerate`` count as "not yet" and are reported as the last value seen
+    (with no evidence, like a :class:`Seen` whose ``evidence`` is False: the
+    timeout's ``evidence`` says whether the last poll saw anything);
     any other exception propagates at once, because a wait must not hide a bug.
     The predicate is always called at least once, even with no time left, so a
     condition that already holds never times out.
@@ -82,17 +88,20 @@ def wait_until(
         raise ValueError("interval must be positive: a zero interval would spin a CPU core")
     deadline = timeout if isinstance(timeout, Deadline) else Deadline(timeout)
     last_seen = "nothing (the predicate never returned)"
+    evidence = True
     while True:
         try:
             value = predicate()
         except tolerate as exc:
             last_seen = f"{type(exc).__name__}: {exc}"
+            evidence = False
         else:
             if value:
                 return value
             last_seen = str(value)
+            evidence = value.evidence if isinstance(value, Seen) else True
         remaining = deadline.remaining()
         if remaining <= 0:
-            raise WaitTimeout(what, last_seen, deadline.seconds)
+            raise WaitTimeout(what, last_seen, deadline.seconds, evidence=evidence)
         # A poll interval, not a "to be safe" pause: never sleep past the deadline.
         time.sleep(min(interval, remaining))

@@ -16,12 +16,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from deployer import podsecurity
+from deployer import kind as kind_clusters
+from deployer import namespaces, podsecurity
 from deployer.kubectl import Kubectl
 from deployer.labels import MANAGED_LABELS
-from kernel.errors import InfraError, WaitTimeout
+from deployer.providers import HELPER_NAMESPACE, ClusterOptions, helper_image
+from deployer.up import Environment
+from kernel.errors import BadInputError, InfraError, WaitTimeout
 from kernel.progress import say
 from kernel.wait import Deadline, Seen, wait_until
+from loadtests.runner import WorkerPool
 
 NAME = "chaosgate-loadgen"
 SELECTOR: Mapping[str, str] = {"app.kubernetes.io/name": NAME}
@@ -141,3 +145,47 @@ class ClusterWorkers:
     def _gone(self) -> Seen:
         pods = self.kubectl.json(["get", "pods", "--namespace", self.namespace, "-l", LABEL_SELECTOR])["items"]
         return Seen(not pods, f"{len(pods)} worker pod(s) left")
+
+
+class InClusterLoad:
+    """Locust workers as pods (--load-workers): their image built or pulled
+    and, on kind, loaded into the nodes; chaosgate's helper namespace made.
+    ``workers()`` gives the pool for one load run."""
+
+    def __init__(self, env: Environment, settings: ClusterOptions, run_id: str) -> None:
+        self.env = env
+        self.settings = settings
+        self.run_id = run_id
+        self.image = ""
+        self.master = ""
+        self.made_namespace = False
+
+    def setup(self) -> None:
+        kubectl = self.env.kubectl()
+        kind_name = kind_clusters.cluster_of_nodes(kubectl.json(["get", "nodes"])["items"])
+        self.master = self.settings.load_master_host or (kind_clusters.network_gateway() if kind_name else "")
+        if not self.master:
+            raise BadInputError(
+                "--load-workers on a cluster that is not kind needs --load-master-host "
+                "(CHAOSGATE_LOAD_MASTER_HOST): an address of this machine the cluster's pods can reach"
+            )
+        self.image = helper_image(self.settings, kind_name)
+        self.made_namespace = namespaces.claim(
+            kubectl, HELPER_NAMESPACE, self.run_id, pick=f"delete namespace {HELPER_NAMESPACE} (not chaosgate's)"
+        )
+
+    def workers(self) -> WorkerPool:
+        return ClusterWorkers(
+            self.env.kubectl(),
+            HELPER_NAMESPACE,
+            self.image,
+            self.settings.load_workers,
+            bind=self.master,
+            dial=self.master,
+        )
+
+    def close(self) -> None:
+        # Only a namespace this pool made: on an existing cluster the relay
+        # lives there too, and the cluster's own cleanup removes it last.
+        if self.made_namespace:
+            namespaces.release(self.env.kubectl(), HELPER_NAMESPACE, timeout=180)

@@ -21,17 +21,18 @@ from pathlib import Path
 from typing import Protocol
 
 from deployer.kind import free_port
+from deployer.paths import SOURCE_ROOT
 from kernel.errors import BadInputError, InfraError, WaitTimeout
 from kernel.procs import owner_env
 from kernel.progress import say
 from kernel.wait import Deadline, Seen, wait_until
 from loadtests import merge
+from loadtests.config import LoadConfig, env_name
 
 LOCUSTFILES = Path(__file__).parent / "locustfiles"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = SOURCE_ROOT
 
-ENV_LEDGER_DIR = "CHAOSGATE_LEDGER_DIR"
-ENV_BYTES_PER_S = "CHAOSGATE_BYTES_PER_S"
+ENV_LEDGER_DIR = env_name("ledger_dir")
 EXPECT_WORKERS_MAX_WAIT_S = 180
 """How long the master waits for its workers to connect before giving up: a
 worker pod may first need its image loaded and to be scheduled."""
@@ -57,12 +58,10 @@ class WorkerPool(Protocol):
 
 
 def worker_env(env: Mapping[str, str], count: int) -> dict[str, str]:
-    """The workers' environment: no ledger folder (their entries travel to the
-    master), and each worker a share of the run's byte budget."""
-    shared = {k: v for k, v in env.items() if k != ENV_LEDGER_DIR}
-    if count > 0 and shared.get(ENV_BYTES_PER_S):
-        shared[ENV_BYTES_PER_S] = str(float(shared[ENV_BYTES_PER_S]) / count)
-    return shared
+    """The workers' environment (LoadConfig.for_workers): no ledger folder
+    (their entries travel to the master), and each worker a share of the
+    run's byte budget."""
+    return LoadConfig.from_env(env).for_workers(count).to_env()
 
 
 # Everything Locust started and has not yet been reaped: a session-end leak

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from chaos.ledger import ACKED
 from chaos.sizemix import ByteBudget, SizeMix
+from deployer.objectnames import run_prefix
 
 NOT_FOUND_FAILURE = "HTTP 404 for a key that was not deleted"
 """Locust's failure text for a read of an acknowledged, undeleted key that the
@@ -132,7 +133,7 @@ class Traffic:
         self.budget = ByteBudget(shape.mix, shape.bytes_per_s)
 
     def new_key(self) -> str:
-        return f"{self.run_id}/{uuid.uuid4().hex}"
+        return run_prefix(self.run_id) + uuid.uuid4().hex
 
     def next(self) -> Action:
         rng, shape = self.rng, self.shape

@@ -20,11 +20,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from chaos.verdict import Verdict, exit_code
+from chaos.rulebook import BAD_INPUT_EXIT
 from reports import compare, summary, trend
 
-# Bad input shares the inconclusive code: nothing could be decided.
-BAD_INPUT = exit_code(Verdict.INCONCLUSIVE)
+BAD_INPUT = BAD_INPUT_EXIT
 DEFAULTS = compare.Tolerance()
 
 

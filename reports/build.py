@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from chaos.verdict import Verdict, exit_code, overall_of
+from chaos.rulebook import Verdict, exit_code, overall_of
+from chaos.timeline import read
 from reports import junit
 from reports.html import render
 from reports.svg import Series, Window, chart
@@ -62,16 +63,8 @@ CHARTS: tuple[tuple[str, str, tuple[tuple[str, str, str, bool], ...]], ...] = (
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
-    """The timeline's JSON lines; a torn last line (interrupted run) is skipped."""
-    if not path.exists():
-        return []
-    records = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return records
+    """The timeline's JSON lines (chaos.timeline.read: a torn last line is skipped)."""
+    return read(path)
 
 
 def overall_verdict(results: Sequence[Mapping[str, Any]]) -> str:

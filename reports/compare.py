@@ -2,7 +2,7 @@
 
 For every scenario and measurement: the baseline's value, this run's, the
 change, and whether it is a regression. The comparison's outcome is a verdict
-like a run's, with the suite's exit codes (chaos.verdict.exit_code): 0 nothing
+like a run's, with the suite's exit codes (chaos.rulebook.exit_code): 0 nothing
 regressed, 1 a regression or data loss, 2 bad input (a run folder without a
 readable summary.json) -- the comparison could not decide.
 
@@ -19,8 +19,10 @@ Tolerances (defaults, each overridable by a flag):
 * counts without a direction (requests made, replicas seen) are shown, never judged.
 
 ``on_regression`` says what a regression does: "fail" (default: exit 1) or
-"warn" (reported, exit 0). Data loss -- acknowledged writes lost, corrupted or
-stale in a scenario that did not pass -- fails the comparison whatever
+"warn" (reported, exit 0). Data loss -- acknowledged keys in any state the
+rule book calls damage (chaos.rulebook.DAMAGE: lost, corrupted, stale,
+resurrected, missing from the listing, refused) in a scenario that did not
+pass -- fails the comparison whatever
 ``on_regression`` says. A negative control passes *because* its checker found
 the loss, so its loss is expected and not counted.
 
@@ -33,10 +35,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from chaos.verdict import Verdict, exit_code
+from chaos.rulebook import Verdict, exit_code
 from reports.summary import (
     BADGES,
-    NEWER_STATES,
+    DAMAGE,
     RATIO,
     Measurement,
     Run,
@@ -175,8 +177,9 @@ def _loss_words(scenario: dict[str, Any]) -> str:
     if not isinstance(ledger, dict):
         return "no ledger"
     c = ledger_counts(ledger)
-    newer = "".join(f", {c[s]:,} {s.replace('_', ' ')}" for s in NEWER_STATES if c[s])
-    return f"{c['lost']:,} lost, {c['corrupted']:,} corrupted, {c['stale']:,} stale{newer} of {c['acknowledged']:,}"
+    # The first three always, so a reader sees them checked; any other damage when counted.
+    shown = [s for s in DAMAGE if s in ("lost", "corrupted", "stale") or c[s]]
+    return ", ".join(f"{c[s]:,} {s.replace('_', ' ')}" for s in shown) + f" of {c['acknowledged']:,}"
 
 
 def compare(baseline: Run, run: Run, tol: Tolerance | None = None) -> Comparison:

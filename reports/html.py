@@ -7,9 +7,12 @@ from html import escape
 from typing import Any
 
 from reports.summary import (
+    CHECK_HEAD,
     CLASS_COLUMNS,
     Measurement,
     amount,
+    check_records,
+    check_row,
     ledger_class_rows,
     ledger_notes,
     ledger_states,
@@ -116,6 +119,12 @@ def _scenario(result: Mapping[str, Any], charts: Sequence[str]) -> str:
         parts.append(
             "<h3>Measured</h3>" + table([_measure_row(m) for m in found], ("measurement", "key", "value", *LIMIT_HEAD))
         )
+    records = check_records(result)
+    if records:
+        rows = [[escape(cell) for cell in check_row(c)] for c in records]
+        for row, check in zip(rows, records, strict=True):
+            row[1] = badge(check.verdict.value)
+        parts.append("<h3>Checks</h3>" + table(rows, CHECK_HEAD))
     if result.get("ledger"):
         parts.append(
             "<h3>Write ledger</h3>"

@@ -2,7 +2,7 @@
 
 pass -> a passing case; fail -> <failure> with the reasons; inconclusive ->
 <error> (the harness could not decide), so CI never shows it as green.
-Measurements go into <properties> so they appear next to the verdict.
+Measurements and the check records go into <properties> so they appear next to the verdict.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from reports.summary import check_records
 
 
 def write(path: Path, results: Sequence[Mapping[str, Any]], suite: str = "chaosgate") -> Path:
@@ -36,6 +38,10 @@ def write(path: Path, results: Sequence[Mapping[str, Any]], suite: str = "chaosg
         ET.SubElement(props, "property", name="verdict", value=result["verdict"])
         for key, value in (result.get("measurements") or {}).items():
             ET.SubElement(props, "property", name=key, value="" if value is None else str(value))
+        for i, check in enumerate(check_records(result), 1):
+            # Numbered: one check name may be recorded more than once (a fault proven twice).
+            label = f"check.{i}.{check.name}" if check.name else f"check.{i}"
+            ET.SubElement(props, "property", name=label, value=f"{check.verdict.value}: {check.reason}")
         reasons = "\n".join(result.get("reasons") or [])
         if result["verdict"] == "fail":
             ET.SubElement(case, "failure", message=reasons.splitlines()[0] if reasons else "failed").text = reasons

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chaos.verdict import Verdict, exit_code, overall_of
+from chaos.rulebook import DAMAGE as DAMAGE_STATES
+from chaos.rulebook import Check, KeyState, Verdict, exit_code, overall_of
 
 RATIO = "ratio"  # a share 0-1, shown in percent
 # Words for the parts of measurement names that read badly as they are.
@@ -244,14 +245,53 @@ def measurements(scenario: Mapping[str, Any]) -> list[Measurement]:
     return out
 
 
+# -- check records -------------------------------------------------------------
+
+CHECK_HEAD = ("check", "verdict", "value", "limit", "margin", "evidence", "reason")
+
+
+def check_records(scenario: Mapping[str, Any]) -> list[Check]:
+    """The scenario's structured check records (chaos.rulebook.Check); older
+    summaries have none, and a record that does not read is left out."""
+    raw = scenario.get("records")
+    out = []
+    for item in raw if isinstance(raw, list) else ():
+        try:
+            out.append(Check.from_dict(item))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return out
+
+
+def evidence_of_check(check: Check) -> str:
+    """What a check rests on, in a line."""
+    seen = check.evidence
+    parts = [] if seen.observed else ["no evidence"]
+    parts += [f"t {a:.1f}–{b:.1f} s" for a, b in seen.spans]  # noqa: RUF001 (an en dash: a range)
+    parts += [f"{words(k)} {v:,}" for k, v in seen.counts.items()]
+    if seen.last_seen:
+        parts.append(f"last seen: {seen.last_seen}")
+    return "; ".join(parts) or "–"  # noqa: RUF001
+
+
+def check_row(check: Check) -> list[str]:
+    """A check record as the reports show it (CHECK_HEAD)."""
+    unit = unit_of(check.name, check.unit)
+    shown = Measurement(check.name, check.value, unit, check.limit, check.kind)
+    value = "–" if check.value is None and check.limit is None else shown.shown  # noqa: RUF001
+    limit = shown.limit_shown if check.limit is not None else "–"  # noqa: RUF001
+    margin = shown.margin if check.limit is not None else "–"  # noqa: RUF001
+    return [check.name or "–", check.verdict.value, value, limit, margin, evidence_of_check(check), check.reason]  # noqa: RUF001
+
+
 # -- ledger and proofs ---------------------------------------------------------
 
-# The read-back classes of chaos.ledger.Verdict, in report order (a test ties them).
-LEDGER_STATES = ("stable", "lost", "corrupted", "stale", "resurrected", "missing_from_listing", "refused", "unreadable")
+# The read-back classes, in report order (the rule book's).
+LEDGER_STATES = tuple(s.value for s in KeyState)
 # Read-back classes older ledgers did not have: shown only when a ledger counts them.
 NEWER_STATES = ("resurrected", "missing_from_listing")
-# Acknowledged and not as the operations left it: data loss.
-DAMAGE = ("lost", "corrupted", "stale", "resurrected", "missing_from_listing")
+# Acknowledged and not as the operations left it: data loss (the rule book's rule).
+DAMAGE = tuple(s.value for s in DAMAGE_STATES)
 # The ledger's size classes (chaos.ledger.SIZE_CLASSES) and the columns shown per class.
 SIZE_CLASSES = ("small", "medium", "large")
 CLASS_COLUMNS = ("attempted", "acknowledged", *LEDGER_STATES)
@@ -280,8 +320,8 @@ def ledger_states(ledger: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def damaged(scenario: Mapping[str, Any]) -> int:
-    """Acknowledged keys not as their operations left them (lost, corrupted,
-    stale, resurrected, missing from the listing)."""
+    """Acknowledged keys not as their operations left them: every state the
+    rule book calls damage (chaos.rulebook.DAMAGE)."""
     ledger = scenario.get("ledger")
     if not isinstance(ledger, Mapping):
         return 0
@@ -458,6 +498,9 @@ def markdown(run: Run, report_url: str) -> str:
         if found:
             head = ("measurement", "value", "SLO limit", "margin", "")
             out += md_table(head, (_measure_row(m, badges=True) for m in found))
+        records = check_records(s)
+        if records:
+            out += ["**Checks**", "", *md_table(CHECK_HEAD, (check_row(c) for c in records))]
         if isinstance(s.get("ledger"), Mapping):
             out += [f"**Write ledger:** {_md(ledger_line(s['ledger']))}", ""]
             classes = ledger_class_rows(s["ledger"])
@@ -490,6 +533,10 @@ def text(run: Run, report_url: str) -> str:
         if found:
             head = ["measurement", "value", "SLO limit", "margin", ""]
             out += columns([head, *(_measure_row(m, badges=False) for m in found)])
+        records = check_records(s)
+        if records:
+            out.append("  checks:")
+            out += columns([list(CHECK_HEAD), *(check_row(c) for c in records)], indent="    ")
         if isinstance(s.get("ledger"), Mapping):
             out.append(f"  write ledger: {ledger_line(s['ledger'])}")
             classes = ledger_class_rows(s["ledger"])

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from chaos.verdict import ScenarioResult, exit_code, overall
+from chaos.rulebook import run_exit_code as rulebook_exit_code
+from chaos.verdict import ScenarioResult
 
 
 def cleanup_result(run_dir: Path, problems: list[str], stopped: int, started: list[str]) -> ScenarioResult:
@@ -30,10 +31,15 @@ def cleanup_result(run_dir: Path, problems: list[str], stopped: int, started: li
     return result
 
 
-def run_exit_code(results: list[ScenarioResult], exitstatus: int, infra_failed: bool) -> int:
-    """0 all pass, 1 the stack failed, 2 inconclusive: from the verdicts, and
-    from pytest's outcome for checks outside the scenarios (smoke)."""
-    code = exit_code(overall(results)) if results else 0
-    if code == 0 and exitstatus != pytest.ExitCode.OK:
-        code = 2 if infra_failed or exitstatus != pytest.ExitCode.TESTS_FAILED else 1
-    return code
+def run_exit_code(
+    results: list[ScenarioResult], exitstatus: int, infra_failed: bool, *, report_written: bool = True
+) -> int:
+    """The rule book's exit code (chaos.rulebook.run_exit_code) from the rows'
+    verdicts and pytest's outcome for checks outside the scenarios (smoke)."""
+    return rulebook_exit_code(
+        (r.verdict for r in results),
+        others_passed=exitstatus == pytest.ExitCode.OK,
+        others_only_failed=exitstatus == pytest.ExitCode.TESTS_FAILED,
+        harness_trouble=infra_failed,
+        report_written=report_written,
+    )

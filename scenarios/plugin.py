@@ -11,11 +11,12 @@ also on Ctrl-C and SIGTERM.
 
 from __future__ import annotations
 
+import functools
 import json
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from types import FrameType
 
@@ -23,34 +24,30 @@ import pytest
 
 from chaos import settings as settings_mod
 from chaos.rollback import Rollbacks
+from chaos.rulebook import BAD_INPUT_EXIT
 from chaos.settings import Settings
 from chaos.slo import PROFILES, Profile, Slo, load_slo
 from chaos.timeline import Timeline
 from chaos.verdict import ScenarioResult, Verdict, overall
-from deployer import runlock
+from deployer import providers, runlock
 from deployer.target import DEFAULT_VARIANT, Target
-from deployer.up import Environment, create_cluster, prepare_host
+from deployer.up import Environment, prepare_host
 from kernel import procs
 from kernel.errors import BadInputError, ChaosgateError, InfraError
 from kernel.progress import TIMINGS
 from loadtests import runner
+from loadtests.incluster import InClusterLoad
 from scenarios import closing, clusters
 from scenarios.harness import NotApplicable, ScenarioRun, Stack
+from scenarios.runstate import RunState
 
-RESULTS_KEY = pytest.StashKey[dict[str, ScenarioResult]]()  # by test node id, in run order
-RUN_DIR_KEY = pytest.StashKey[Path]()
-SETTINGS_KEY = pytest.StashKey[Settings]()
-SLO_KEY = pytest.StashKey[Slo]()
-INFRA_KEY = pytest.StashKey[bool]()
-TIMELINE_KEY = pytest.StashKey[Timeline]()
-PROBLEMS_KEY = pytest.StashKey[list[str]]()  # cleanup trouble outside any scenario
-LOCK_KEY = pytest.StashKey[runlock.RunLock]()
-ROLLBACKS_KEY = pytest.StashKey[Rollbacks]()
-KIND_TOUCHED_KEY = pytest.StashKey[bool]()  # this run began making a kind cluster
-TARGET_KEY = pytest.StashKey[Target]()
-LEFT_OUT_KEY = pytest.StashKey[list[str]]()  # scenarios the profile leaves out
-EXISTING_KEY = pytest.StashKey[bool]()  # this run began using an existing cluster
-EXISTING_CHECKED_KEY = pytest.StashKey[clusters.Existing]()
+STATE = pytest.StashKey[RunState]()
+
+
+def _state(config: pytest.Config) -> RunState:
+    return config.stash.setdefault(STATE, RunState())
+
+
 PREFLIGHT = "preflight"
 
 
@@ -65,41 +62,42 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             kwargs.update(action="store_true", default=None)
         else:
             kwargs["default"] = None
-        group.addoption(flag, **kwargs)  # type: ignore[arg-type]
+        group.addoption(flag, **kwargs)
 
 
 def _settings(config: pytest.Config) -> Settings:
-    if SETTINGS_KEY not in config.stash:
+    state = _state(config)
+    if state.settings is None:
         flags = {f.name: config.getoption(f"cg_{f.name}") for f in settings_mod.fields()}
         try:
-            config.stash[SETTINGS_KEY] = settings_mod.from_sources(flags)
+            state.settings = settings_mod.from_sources(flags)
         except BadInputError as exc:
-            pytest.exit(f"chaosgate: bad input: {exc}", returncode=2)
-    return config.stash[SETTINGS_KEY]
+            pytest.exit(f"chaosgate: bad input: {exc}", returncode=BAD_INPUT_EXIT)
+    assert state.settings is not None
+    return state.settings
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.stash[RESULTS_KEY] = {}
-    config.stash[PROBLEMS_KEY] = []
+    state = _state(config)
     if config.option.collectonly:
         return
     # Every option, env var and the SLO file is checked before anything on the
     # host or a cluster changes: bad input costs seconds and leaves nothing.
     settings = _settings(config)
     try:
-        target = config.stash[TARGET_KEY] = settings.load_target()
-        config.stash[SLO_KEY] = load_slo(settings.slo_path(target))
+        target = state.target = settings.load_target()
+        state.slo = load_slo(settings.slo_path(target))
         if settings.cluster == "kind":
-            config.stash[LOCK_KEY] = runlock.acquire(settings.cluster_name)
+            state.lock = runlock.acquire(settings.cluster_name)
         else:
             # A cluster chaosgate did not create is only read here: reachable,
             # permitted, namespaces as the rules say, before a run folder exists.
-            existing = clusters.Existing(settings, target, time.strftime("%Y%m%d-%H%M%S"))
+            existing = providers.ExistingProvider(settings.cluster_options(), target, time.strftime("%Y%m%d-%H%M%S"))
             existing.check()
-            config.stash[EXISTING_CHECKED_KEY] = existing
+            state.existing = existing
     except BadInputError as exc:
-        pytest.exit(f"chaosgate: bad input: {exc}", returncode=2)
-    previous = config.stash[LOCK_KEY].previous if LOCK_KEY in config.stash else None
+        pytest.exit(f"chaosgate: bad input: {exc}", returncode=BAD_INPUT_EXIT)
+    previous = state.lock.previous if state.lock is not None else None
     if previous:
         print(f"chaosgate: an earlier run (pid {previous.get('pid')}) ended without cleaning up; cleaning now")
     killed = procs.kill(procs.orphans())
@@ -109,26 +107,23 @@ def pytest_configure(config: pytest.Config) -> None:
     # so every fixture's cleanup runs: Locust stopped, StatefulSets scaled
     # back, nodes started, the cluster deleted. Later signals are noted and
     # ignored, so a second Ctrl-C or tox's own follow-up cannot abandon cleanup.
-    signal.signal(signal.SIGTERM, _interrupt_once)
-    signal.signal(signal.SIGINT, _interrupt_once)
+    signal.signal(signal.SIGTERM, functools.partial(_interrupt_once, state))
+    signal.signal(signal.SIGINT, functools.partial(_interrupt_once, state))
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    if LOCK_KEY in config.stash:
-        config.stash[LOCK_KEY].release()
+    lock = _state(config).lock
+    if lock is not None:
+        lock.release()
 
 
-_INTERRUPTED: list[str] = []
-_CLEANING: list[bool] = []  # set once the session's cleanup and report have begun
-
-
-def _interrupt_once(signum: int, frame: FrameType | None) -> None:
+def _interrupt_once(state: RunState, signum: int, frame: FrameType | None) -> None:
     name = signal.Signals(signum).name
-    if _INTERRUPTED or _CLEANING:
-        _INTERRUPTED.append(name)
+    if state.interrupted or state.cleaning:
+        state.interrupted.append(name)
         print(f"\nchaosgate: {name}: cleaning up (Locust, faults, cluster, report); not stopping that", flush=True)
         return
-    _INTERRUPTED.append(name)
+    state.interrupted.append(name)
     raise KeyboardInterrupt(name)
 
 
@@ -142,13 +137,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # The target's variants in its order; any other (a collect-only run has
     # no target loaded) in order of first appearance, so each is still grouped.
     _leave_out_of_profile(config, items)
-    variants = list(config.stash[TARGET_KEY].variants() if TARGET_KEY in config.stash else (DEFAULT_VARIANT,))
+    target = _state(config).target
+    variants = list(target.variants() if target is not None else (DEFAULT_VARIANT,))
     for item in items:
         marker = item.get_closest_marker("variant")
         if marker and str(marker.args[0]) not in variants:
             variants.append(str(marker.args[0]))
-    items[:] = [item for _, item in sorted(enumerate(items), key=lambda pair: _order(*pair, variants))]
-    results = config.stash[RESULTS_KEY]
+    items[:] = [item for _, item in sorted(enumerate(items), key=lambda pair: _order(pair[0], pair[1], variants))]
+    results = _state(config).results
     if any("preflight" in getattr(item, "fixturenames", ()) for item in items):
         # The static check of the target runs before the cluster, as its own row.
         results[PREFLIGHT] = ScenarioResult(PREFLIGHT, "Preflight: the target's manifests, statically")
@@ -169,11 +165,11 @@ def _leave_out_of_profile(config: pytest.Config, items: list[pytest.Item]) -> No
         config.hook.pytest_deselected(items=left)
         items[:] = [i for i in items if i not in left]
         names = [str(m.args[0]) for i in left if (m := i.get_closest_marker("scenario")) is not None]
-        config.stash[LEFT_OUT_KEY] = names
+        _state(config).left_out = names
 
 
 def pytest_report_collectionfinish(config: pytest.Config) -> str | None:
-    names = config.stash.get(LEFT_OUT_KEY, [])
+    names = _state(config).left_out
     if not names:
         return None
     return f"chaosgate: not in profile {_settings(config).profile}: {', '.join(names)} (run them with --profile full)"
@@ -184,9 +180,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """A scenario the target does not list, or whose variant it lacks, is not
     applicable: said in the report, and nothing is deployed for it."""
     result = _result_of(item)
-    if result is None or _is_smoke(item) or TARGET_KEY not in item.config.stash:
+    target = _state(item.config).target
+    if result is None or _is_smoke(item) or target is None:
         return
-    target = item.config.stash[TARGET_KEY]
     marker = item.get_closest_marker("variant")
     variant = str(marker.args[0]) if marker else DEFAULT_VARIANT
     why = ""
@@ -234,8 +230,9 @@ def run_dir(pytestconfig: pytest.Config, settings: Settings) -> Path:
 def _run_dir(config: pytest.Config, settings: Settings) -> Path:
     """Made once per run, never shared: runs of different clusters started in
     the same second get -2, -3."""
-    if RUN_DIR_KEY in config.stash:
-        return config.stash[RUN_DIR_KEY]
+    state = _state(config)
+    if state.run_dir is not None:
+        return state.run_dir
     settings.report_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     for n in range(1, 100):
@@ -244,7 +241,7 @@ def _run_dir(config: pytest.Config, settings: Settings) -> Path:
             folder.mkdir()
         except FileExistsError:
             continue
-        config.stash[RUN_DIR_KEY] = folder
+        state.run_dir = folder
         return folder
     raise InfraError(f"no free run folder name for {stamp} in {settings.report_dir}")
 
@@ -252,7 +249,7 @@ def _run_dir(config: pytest.Config, settings: Settings) -> Path:
 @pytest.fixture(scope="session")
 def timeline(pytestconfig: pytest.Config, run_dir: Path) -> Iterator[Timeline]:
     tl = Timeline(run_dir / "timeline.jsonl")
-    pytestconfig.stash[TIMELINE_KEY] = tl
+    _state(pytestconfig).timeline = tl
     yield tl
     tl.close()
 
@@ -260,12 +257,17 @@ def timeline(pytestconfig: pytest.Config, run_dir: Path) -> Iterator[Timeline]:
 @pytest.fixture(scope="session")
 def rollbacks(pytestconfig: pytest.Config) -> Rollbacks:
     """This run's undo steps: every fault registers its own; cleanup unwinds them."""
-    return pytestconfig.stash.setdefault(ROLLBACKS_KEY, Rollbacks())
+    state = _state(pytestconfig)
+    if state.rollbacks is None:
+        state.rollbacks = Rollbacks()
+    return state.rollbacks
 
 
 @pytest.fixture(scope="session")
 def slo(pytestconfig: pytest.Config) -> Slo:
-    return pytestconfig.stash[SLO_KEY]
+    slo = _state(pytestconfig).slo
+    assert slo is not None, "set at configure"
+    return slo
 
 
 @pytest.fixture(scope="session")
@@ -276,7 +278,9 @@ def profile(settings: Settings) -> Profile:
 @pytest.fixture(scope="session")
 def target(pytestconfig: pytest.Config) -> Target:
     """The stack under test, from the target file (checked at configure)."""
-    return pytestconfig.stash[TARGET_KEY]
+    target = _state(pytestconfig).target
+    assert target is not None, "set at configure"
+    return target
 
 
 @pytest.fixture(scope="session")
@@ -284,7 +288,7 @@ def preflight(pytestconfig: pytest.Config, target: Target, run_dir: Path, timeli
     """The static check of the target's manifests, before any cluster: its
     findings are the preflight row's verdict; the run goes on either way, so
     the scenarios show what the findings cost."""
-    result = pytestconfig.stash[RESULTS_KEY].get(PREFLIGHT)
+    result = _state(pytestconfig).results.get(PREFLIGHT)
     if result is None:
         return
     result.start()
@@ -310,31 +314,31 @@ def cluster(
     if settings.cluster == "existing":
         yield from _existing_cluster(pytestconfig, settings, timeline)
         return
-    pytestconfig.stash[KIND_TOUCHED_KEY] = True
+    _state(pytestconfig).kind_touched = True
     with timeline.span("phase.host-setup"):
         prepare_host(settings.images, settings.pull_source())
     with timeline.span("phase.cluster"):
         try:
-            kind_cluster, env = create_cluster(settings.up_options())
+            provider = providers.KindProvider(settings.up_options(), keep=settings.keep_cluster)
+            env = provider.open()
         except BadInputError as exc:
-            pytest.exit(f"chaosgate: bad input: {exc}", returncode=2)
+            pytest.exit(f"chaosgate: bad input: {exc}", returncode=BAD_INPUT_EXIT)
     # Ports on loopback are chosen per cluster, so runs of different clusters never collide.
     timeline.event("cluster.urls", cluster=env.cluster_name, urls=env.urls)
     try:
         yield env
     finally:
         TIMINGS.write(run_dir / "timings.json")
-        if settings.keep_cluster:
-            print(f"\nkeeping kind cluster {kind_cluster.name}; kubeconfig {kind_cluster.kubeconfig}")
-        else:
-            kind_cluster.delete()
+        provider.close()
 
 
 def _existing_cluster(config: pytest.Config, settings: Settings, timeline: Timeline) -> Iterator[Environment]:
     """A cluster the user runs, checked at configure (before this machine or
     the cluster changed); now chaosgate's helpers there."""
-    existing = config.stash[EXISTING_CHECKED_KEY]
-    config.stash[EXISTING_KEY] = True  # from here on the run may leave something there
+    state = _state(config)
+    existing = state.existing
+    assert existing is not None, "checked at configure"
+    state.existing_used = True  # from here on the run may leave something there
     if existing.needs_images():
         with timeline.span("phase.host-setup"):
             prepare_host(settings.images, settings.pull_source())
@@ -364,18 +368,18 @@ def stack(request: pytest.FixtureRequest, stacks: clusters.StackManager) -> Stac
 @pytest.fixture(scope="session")
 def load_pool(
     settings: Settings, cluster: Environment, run_dir: Path, timeline: Timeline
-) -> Iterator[clusters.InClusterLoad | None]:
+) -> Iterator[InClusterLoad | None]:
     """Locust workers as pods when --load-workers asks for them: the image in
     the cluster and chaosgate's helper namespace, removed at the end."""
     if settings.load_workers == 0:
         yield None
         return
-    pool = clusters.InClusterLoad(cluster, settings, run_dir.name)
+    pool = InClusterLoad(cluster, settings.cluster_options(), run_dir.name)
     try:
         with timeline.span("phase.load-workers", workers=settings.load_workers):
             pool.setup()
     except BadInputError as exc:
-        pytest.exit(f"chaosgate: bad input: {exc}", returncode=2)
+        pytest.exit(f"chaosgate: bad input: {exc}", returncode=BAD_INPUT_EXIT)
     try:
         yield pool
     finally:
@@ -391,7 +395,7 @@ def scenario(
     profile: Profile,
     slo: Slo,
     rollbacks: Rollbacks,
-    load_pool: clusters.InClusterLoad | None,
+    load_pool: InClusterLoad | None,
 ) -> Iterator[ScenarioRun]:
     workers = load_pool.workers if load_pool is not None else None
     run = ScenarioRun(stack, timeline, scenario_result, run_dir, profile, slo, rollbacks, workers)
@@ -404,7 +408,7 @@ def scenario_result(request: pytest.FixtureRequest) -> ScenarioResult:
     """A scenario's verdict. The test fills it; the hooks below turn it into
     the test's outcome (fail and inconclusive both fail the test, with the
     reasons) and keep it for the report."""
-    results = request.config.stash[RESULTS_KEY]
+    results = _state(request.config).results
     return results.setdefault(request.node.nodeid, _new_result(request.node))
 
 
@@ -444,7 +448,7 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 
 def _result_of(item: pytest.Item) -> ScenarioResult | None:
-    return item.config.stash[RESULTS_KEY].get(item.nodeid)
+    return _state(item.config).results.get(item.nodeid)
 
 
 def _describe(exc: BaseException) -> str:
@@ -455,12 +459,14 @@ def _describe(exc: BaseException) -> str:
 
 
 def _phase(config: pytest.Config) -> str:
-    timeline = config.stash.get(TIMELINE_KEY, None)
+    timeline = _state(config).timeline
     return timeline.phase() if timeline is not None else "setup"
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if call.excinfo is None or report.when == "call":
         return report
@@ -470,12 +476,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     # A fixture that could not build the cluster or the stack, or a cleanup
     # that failed: harness trouble, so the run ends inconclusive (exit 2),
     # never as a product failure.
-    item.config.stash[INFRA_KEY] = True
+    _state(item.config).infra_failed = True
     what = f"{_describe(call.excinfo.value)} during {_phase(item.config)}"
     if report.when == "setup" and result is not None:
         result.abort(f"setup failed: {what}")
     elif report.when == "teardown":
-        item.config.stash[PROBLEMS_KEY].append(f"cleanup after {item.name} failed: {what}")
+        _state(item.config).problems.append(f"cleanup after {item.name} failed: {what}")
     return report
 
 
@@ -486,68 +492,70 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> Iterator[N
     raises there is recorded as harness trouble, and the verdict, the report
     and the exit code are still written. Signals from here on are noted, and
     never cut the cleanup or the report short."""
-    _CLEANING.append(True)
+    _state(session.config).cleaning = True
     try:
         yield
     except BaseException as exc:  # noqa: BLE001 (a failed cleanup must not hide the verdict)
-        session.config.stash[PROBLEMS_KEY].append(f"cleanup failed: {_describe(exc)}")
+        _state(session.config).problems.append(f"cleanup failed: {_describe(exc)}")
     _finish(session, exitstatus)
 
 
 def _finish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
-    results = list(config.stash.get(RESULTS_KEY, {}).values())
+    state = _state(config)
+    results = list(state.results.values())
     # Whatever happened, nothing of ours keeps running.
     stopped = runner.stop_all()
     started: list[str] = []
-    if ROLLBACKS_KEY in config.stash:
+    if state.rollbacks is not None:
         try:
-            started = config.stash[ROLLBACKS_KEY].unwind()
+            started = state.rollbacks.unwind()
         except ChaosgateError as exc:
-            config.stash[PROBLEMS_KEY].append(str(exc))
+            state.problems.append(str(exc))
     why = "the run stopped before it"
-    if _INTERRUPTED:
-        why = f"the run was interrupted ({_INTERRUPTED[0]}) during {_phase(config)}"
+    if state.interrupted:
+        why = f"the run was interrupted ({state.interrupted[0]}) during {_phase(config)}"
     for result in results:
         result.never_ran(why)
-    problems = config.stash.get(PROBLEMS_KEY, [])
-    if results and RUN_DIR_KEY not in config.stash:
+    problems = state.problems
+    if results and state.run_dir is None:
         # Nothing made the folder (every row skipped as not applicable, say):
         # the verdict still gets its report.
         _run_dir(config, _settings(config))
-    if RUN_DIR_KEY in config.stash:
+    if state.run_dir is not None:
         # After every cleanup, whichever way the run ended (a cluster whose
         # creation was interrupted never reached its fixture's teardown).
-        _leak_audit(config, config.stash[RUN_DIR_KEY])
-    if results and RUN_DIR_KEY in config.stash:
+        _leak_audit(config, state.run_dir)
+    if results and state.run_dir is not None:
         if all(r.verdict is Verdict.NOT_APPLICABLE for r in results):
             problems = [*problems, "nothing in this run applied to the target: there is no verdict to give"]
-        results.append(closing.cleanup_result(config.stash[RUN_DIR_KEY], problems, stopped, started))
+        results.append(closing.cleanup_result(state.run_dir, problems, stopped, started))
         try:
             _report(config, results, stopped, started)
         except Exception as exc:  # noqa: BLE001 (a report that cannot be written must not hide the verdict)
             print(f"chaosgate: could not write the report: {type(exc).__name__}: {exc}")
             print(f"chaosgate verdict: {overall(results).value.upper()} (report missing: not a pass)")
-            session.exitstatus = max(2, closing.run_exit_code(results, exitstatus, True))
+            session.exitstatus = closing.run_exit_code(results, exitstatus, True, report_written=False)
             return
     elif problems:
-        config.stash[INFRA_KEY] = True
+        state.infra_failed = True
     if exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED, pytest.ExitCode.INTERRUPTED):
-        session.exitstatus = closing.run_exit_code(results, exitstatus, config.stash.get(INFRA_KEY, False))
+        session.exitstatus = closing.run_exit_code(results, exitstatus, state.infra_failed)
 
 
 def _leak_audit(config: pytest.Config, run_dir: Path) -> None:
     settings = _settings(config)
-    pending = config.stash[ROLLBACKS_KEY].pending() if ROLLBACKS_KEY in config.stash else []
+    state = _state(config)
+    pending = state.rollbacks.pending() if state.rollbacks is not None else []
     try:
         audit = clusters.leak_audit(
             settings,
             pending,
-            kind_cluster=config.stash.get(KIND_TOUCHED_KEY, False),
-            existing_cluster=config.stash.get(EXISTING_KEY, False),
+            kind_cluster=state.kind_touched,
+            existing_cluster=state.existing_used,
         )
     except ChaosgateError as exc:
-        config.stash[PROBLEMS_KEY].append(f"leak audit could not run: {exc}")
+        state.problems.append(f"leak audit could not run: {exc}")
         return
     (run_dir / "leak-audit.json").write_text(json.dumps(audit, indent=2) + "\n")
 
@@ -556,7 +564,8 @@ def _report(config: pytest.Config, results: list[ScenarioResult], stopped: int, 
     from reports.build import build  # noqa: PLC0415 (only runs that produced scenario results need it)
     from reports.screenshot import chromium, render  # noqa: PLC0415
 
-    run_dir = config.stash[RUN_DIR_KEY]
+    run_dir = _state(config).run_dir
+    assert run_dir is not None
     report = build(run_dir, _settings(config).effective(), [r.to_dict() for r in results])
     if chromium() is not None:
         try:

@@ -50,7 +50,7 @@ def test_hpa_scales_out_and_in(scenario: ScenarioRun) -> None:
         # evidence of either scale-out or scale-in.
         current = (sampler.fresh("hpa") or {}).get("current")
         if current is None:
-            return Seen(False, NO_READING)
+            return Seen(False, NO_READING, evidence=False)
         ok = current > minimum if above_minimum else current <= minimum
         return Seen(ok, f"HPA at {current} replicas (min {minimum})")
 

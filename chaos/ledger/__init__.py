@@ -93,7 +93,7 @@ from chaos.ledger.records import (
     sha256_hex,
     writer_for_process,
 )
-from chaos.ledger.rules import DAMAGE, Found, Judgement, Verdict, judge, may_have_won
+from chaos.ledger.rules import DAMAGE, Found, Judgement, KeyState, judge, may_have_won
 
 __all__ = [
     "ACKED",
@@ -110,11 +110,11 @@ __all__ = [
     "Found",
     "Judgement",
     "KeyCheck",
+    "KeyState",
     "LedgerReport",
     "LedgerWriter",
     "Lister",
     "StoreRefused",
-    "Verdict",
     "Write",
     "check",
     "judge",

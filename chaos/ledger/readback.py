@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 from chaos.ledger.records import ACKED, DELETE, FAILED, INDETERMINATE, PUT, SIZE_CLASSES, Write
-from chaos.ledger.rules import DAMAGE, Found, Verdict, judge, last_acked
+from chaos.ledger.rules import DAMAGE, Found, KeyState, judge, last_acked
 from kernel.errors import WaitTimeout
 from kernel.wait import Deadline, wait_until
 
@@ -38,7 +38,7 @@ R = TypeVar("R")
 @dataclass
 class KeyCheck:
     key: str
-    verdict: Verdict
+    verdict: KeyState
     expected_sha256: str
     found_sha256: str | None
     detail: str = ""
@@ -46,7 +46,7 @@ class KeyCheck:
 
 
 def _class_row() -> dict[str, int]:
-    return {"attempted": 0, "acknowledged": 0, **{v.value: 0 for v in Verdict}}
+    return {"attempted": 0, "acknowledged": 0, **{v.value: 0 for v in KeyState}}
 
 
 @dataclass
@@ -76,7 +76,7 @@ class LedgerReport:
 
     @property
     def lost(self) -> int:
-        return self.counts.get(Verdict.LOST, 0)
+        return self.counts.get(KeyState.LOST, 0)
 
     @property
     def damaged(self) -> int:
@@ -86,7 +86,7 @@ class LedgerReport:
 
     @property
     def intact(self) -> int:
-        return self.counts.get(Verdict.STABLE, 0)
+        return self.counts.get(KeyState.STABLE, 0)
 
     @property
     def checked(self) -> int:
@@ -94,7 +94,7 @@ class LedgerReport:
 
     @property
     def unreadable(self) -> int:
-        return self.counts.get(Verdict.UNREADABLE, 0)
+        return self.counts.get(KeyState.UNREADABLE, 0)
 
     def damage_text(self) -> str:
         """ "3 lost, 1 refused by the store": only the classes that occurred."""
@@ -114,7 +114,7 @@ class _Row:
 
     key: str
     size_class: str
-    verdict: Verdict | None
+    verdict: KeyState | None
     detail: str
     expected: str
     size: int | None  # what the store returned; None: it says the key does not exist
@@ -163,14 +163,14 @@ def check(
                 lambda: (fetch(key),), what=f"object {key}", timeout=deadline, interval=2.0, tolerate=(StoreRefused,)
             )
         except WaitTimeout as exc:
-            return _Row(key, size_class, Verdict.REFUSED, exc.last_seen[:300], expected, None)
+            return _Row(key, size_class, KeyState.REFUSED, exc.last_seen[:300], expected, None)
         except Exception as exc:  # noqa: BLE001 (the harness could not ask: kept apart from the stack's failures)
-            return _Row(key, size_class, Verdict.UNREADABLE, f"{type(exc).__name__}: {exc}"[:300], expected, None)
+            return _Row(key, size_class, KeyState.UNREADABLE, f"{type(exc).__name__}: {exc}"[:300], expected, None)
         judgement = judge(ops, found)
         row = _Row(key, size_class, judgement.verdict, judgement.detail, judgement.expected, None)
         if found is not None:
             row.size = found[1]
-            row.found_sha = None if judgement.verdict in (Verdict.STABLE, None) else found[0]
+            row.found_sha = None if judgement.verdict in (KeyState.STABLE, None) else found[0]
         return row
 
     # In parallel: a run acknowledges tens of thousands of writes, and one at
@@ -233,15 +233,15 @@ def _hold_against_listing(
     info["listed"] = len(listed)
     info["not_in_ledger"] = len(listed - by_key.keys())
     for row in rows:
-        if row.verdict is not Verdict.STABLE:
+        if row.verdict is not KeyState.STABLE:
             continue
         if row.present:
             info["expected"] += 1
             if row.key not in listed:
-                row.verdict = Verdict.MISSING_FROM_LISTING
+                row.verdict = KeyState.MISSING_FROM_LISTING
                 row.detail = f"a GET returns it, a listing of {prefix!r} does not"
         elif row.key in listed:
-            row.verdict = Verdict.RESURRECTED
+            row.verdict = KeyState.RESURRECTED
             row.detail = "listed after its acknowledged delete (a GET says it does not exist)"
     return info
 
@@ -254,7 +254,7 @@ def _common_prefix(keys: Iterable[str]) -> str:
 
 
 def _report(writes: list[Write], by_key: dict[str, list[Write]], rows: list[_Row], max_problems: int) -> LedgerReport:
-    counts = {v.value: 0 for v in Verdict}
+    counts = {v.value: 0 for v in KeyState}
     classes = {name: _class_row() for name in SIZE_CLASSES}
     for write in writes:
         classes[write.size_class]["attempted"] += 1
@@ -267,7 +267,7 @@ def _report(writes: list[Write], by_key: dict[str, list[Write]], rows: list[_Row
             continue
         counts[row.verdict.value] += 1
         classes[row.size_class][row.verdict.value] += 1
-        if row.verdict is not Verdict.STABLE and len(problems) < max_problems:
+        if row.verdict is not KeyState.STABLE and len(problems) < max_problems:
             problems.append(KeyCheck(row.key, row.verdict, row.expected, row.found_sha, row.detail, row.size_class))
     puts = [w for w in writes if w.op == PUT]
     deletes = [w for w in writes if w.op == DELETE]

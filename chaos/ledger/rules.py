@@ -5,31 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 from chaos.ledger.records import ACKED, DELETE, INDETERMINATE, PUT, Write
+from chaos.rulebook.states import DAMAGE, KeyState
 
+__all__ = ["DAMAGE", "Found", "Judgement", "KeyState", "judge", "last_acked", "may_have_won"]
 
-class Verdict(StrEnum):
-    STABLE = "stable"
-    LOST = "lost"
-    CORRUPTED = "corrupted"
-    STALE = "stale"
-    RESURRECTED = "resurrected"
-    MISSING_FROM_LISTING = "missing_from_listing"
-    REFUSED = "refused"
-    UNREADABLE = "unreadable"
-
-
-# Acknowledged state the stack failed to keep: product failures.
-DAMAGE = (
-    Verdict.LOST,
-    Verdict.CORRUPTED,
-    Verdict.STALE,
-    Verdict.RESURRECTED,
-    Verdict.MISSING_FROM_LISTING,
-    Verdict.REFUSED,
-)
 
 # (sha256 hex, size) of what the store returned, None when it says the key does not exist.
 Found = tuple[str, int] | None
@@ -40,7 +21,7 @@ class Judgement:
     """``verdict`` None: a key nobody was told about holds a state it may hold
     (absent, or a whole unanswered write); such keys are not counted."""
 
-    verdict: Verdict | None
+    verdict: KeyState | None
     detail: str
     expected: str  # the last acknowledged write's sha256, "" when that was a delete
 
@@ -72,32 +53,32 @@ def judge(ops: Sequence[Write], found: Found) -> Judgement:
     if found is None:
         deletes = [c for c in winners if c.op == DELETE]
         if last.op == DELETE:
-            return Judgement(Verdict.STABLE, "deleted", expected)
+            return Judgement(KeyState.STABLE, "deleted", expected)
         if deletes:
-            return Judgement(Verdict.STABLE, _won(deletes[0]), expected)
-        return Judgement(Verdict.LOST, "object does not exist", expected)
+            return Judgement(KeyState.STABLE, _won(deletes[0]), expected)
+        return Judgement(KeyState.LOST, "object does not exist", expected)
     won = [c for c in winners if c.op == PUT and c.sha256 == found[0]]
     if won:
-        return Judgement(Verdict.STABLE, "" if won[0] is last else _won(won[0]), expected)
+        return Judgement(KeyState.STABLE, "" if won[0] is last else _won(won[0]), expected)
     verdict, detail = _not_allowed(ops, winners, found)
     return Judgement(verdict, detail, expected)
 
 
-def _not_allowed(ops: Sequence[Write], winners: Sequence[Write], found: tuple[str, int]) -> tuple[Verdict, str]:
+def _not_allowed(ops: Sequence[Write], winners: Sequence[Write], found: tuple[str, int]) -> tuple[KeyState, str]:
     """What to call content that none of the operations that may have won left."""
     sha, size = found
     same = [o for o in ops if o.op == PUT and o.sha256 == sha]
     if not any(c.op == PUT for c in winners):
         what = "the content of an earlier write" if same else f"{size} bytes that match no write"
-        return Verdict.RESURRECTED, f"deleted (acknowledged), yet exists with {what}"
+        return KeyState.RESURRECTED, f"deleted (acknowledged), yet exists with {what}"
     if any(o.outcome == ACKED for o in same):
-        return Verdict.STALE, "content of an earlier acknowledged write"
+        return KeyState.STALE, "content of an earlier acknowledged write"
     if any(o.maybe_applied for o in same):
         return (
-            Verdict.STALE,
+            KeyState.STALE,
             "content of an earlier unanswered write, whose client gave up before a later acknowledged one was sent",
         )
-    return Verdict.CORRUPTED, _mismatch(ops, same, size)
+    return KeyState.CORRUPTED, _mismatch(ops, same, size)
 
 
 def _judge_unacknowledged(ops: Sequence[Write], found: Found) -> Judgement:
@@ -109,7 +90,7 @@ def _judge_unacknowledged(ops: Sequence[Write], found: Found) -> Judgement:
     if any(o.op == PUT and o.maybe_applied and o.sha256 == sha for o in ops):
         return Judgement(None, "stored", "")
     same = [o for o in ops if o.op == PUT and o.sha256 == sha]
-    return Judgement(Verdict.CORRUPTED, _mismatch(ops, same, size), "")
+    return Judgement(KeyState.CORRUPTED, _mismatch(ops, same, size), "")
 
 
 def _mismatch(ops: Sequence[Write], same: Sequence[Write], size: int) -> str:

@@ -16,11 +16,12 @@ from pathlib import Path
 
 from deployer import paths
 from deployer.images import layered, pyapp, stackpins, upstream
+from deployer.paths import SOURCE_ROOT
 from kernel.errors import BadInputError, InfraError
 from kernel.files import locked
 from kernel.progress import say
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+REPO_ROOT = SOURCE_ROOT
 DOCKERFILE = REPO_ROOT / "loadtests" / "image" / "Dockerfile"
 PACKAGES = ("kernel", "chaos", "loadtests")
 REF = "chaosgate/loadgen:0.1.0"

@@ -16,10 +16,11 @@ import yaml
 
 from deployer import pins
 from deployer.images import catalog, gobuilds, rootfs
+from deployer.paths import SOURCE_ROOT
 from kernel.errors import BadInputError
 
-CHARTS = Path(__file__).resolve().parent.parent.parent / "charts"
-APP_DIR = Path(__file__).resolve().parent.parent.parent / "app"
+CHARTS = SOURCE_ROOT / "charts"
+APP_DIR = SOURCE_ROOT / "app"
 
 COMPONENTS = ("minio", "prometheus", "metrics-server", "gateway")
 """Keys of the mapping ``stack.ensure_stack_images`` returns."""

@@ -27,26 +27,25 @@ from chaos.ledger import ACKED, DELETE, FAILED, INDETERMINATE, PUT, Write, outco
 from chaos.sizemix import PART_SIZE
 from loadtests.locustfiles.common import (
     DELETE_NAME,
-    ENV_S3_ENDPOINT,
     GET_NAME,
     PUT_NAME,
-    AppContract,
     LoadSettings,
     S3Ops,
+    app_contract,
     required,
 )
 from loadtests.locustfiles.link import ProcessLedger
 from loadtests.traffic import NOT_FOUND_FAILURE, Action, Traffic
 
 SETTINGS = LoadSettings.from_env()
-CONTRACT = AppContract.from_env()
+CONTRACT = app_contract()
 LEDGER = ProcessLedger()
 TRAFFIC = Traffic(SETTINGS.shape, SETTINGS.run_id)
 # Large objects (multipart) and deletes without an app delete path go to S3.
 NEEDS_S3 = any(c.high > PART_SIZE for c in SETTINGS.shape.mix.classes) or (
     SETTINGS.shape.delete_ratio > 0 and not CONTRACT.delete_path
 )
-S3_ENDPOINT = required(ENV_S3_ENDPOINT) if NEEDS_S3 else ""
+S3_ENDPOINT = required("s3_endpoint") if NEEDS_S3 else ""
 
 
 class GatewayUser(HttpUser):

@@ -3,7 +3,7 @@ the S3 operations both of them use (the app file sends large objects and,
 without an app delete path, deletes straight to MinIO).
 
 Imported only inside Locust processes (gevent monkey-patching), never by the
-harness. Every variable the locustfiles read is an ``ENV_*`` name below.
+harness. Every variable the locustfiles read is a field of loadtests.config.LoadConfig.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, BinaryIO, cast
+from typing import BinaryIO, cast
 from urllib.parse import urlparse
 
 import urllib3
@@ -35,6 +35,7 @@ from chaos.ledger import (
 )
 from chaos.sizemix import PART_SIZE, SizeMix
 from kernel.errors import BadInputError
+from loadtests.config import READ_NAME, AppContract, LoadConfig, env_name
 from loadtests.locustfiles.link import ProcessLedger
 from loadtests.traffic import CHUNK, Action, KeyPool, PatternStream, Shape
 
@@ -42,31 +43,17 @@ from loadtests.traffic import CHUNK, Action, KeyPool, PatternStream, Shape
 # sampler reads it live to put load on the fault timeline, so flush each second.
 stats.CSV_STATS_FLUSH_INTERVAL_SEC = 1
 
-# The runner passes everything through these variables (see loadtests.runner).
-ENV_RUN_ID = "CHAOSGATE_RUN_ID"
-ENV_OBJECT_SIZE = "CHAOSGATE_OBJECT_SIZE"  # one size for every object, when there is no size mix
-ENV_SIZE_MIX = "CHAOSGATE_SIZE_MIX"
-ENV_READ_RATIO = "CHAOSGATE_READ_RATIO"
-ENV_OVERWRITE_RATIO = "CHAOSGATE_OVERWRITE_RATIO"
-ENV_DELETE_RATIO = "CHAOSGATE_DELETE_RATIO"
-ENV_BYTES_PER_S = "CHAOSGATE_BYTES_PER_S"
-ENV_TIMEOUT = "CHAOSGATE_REQUEST_TIMEOUT"
-ENV_S3_ENDPOINT = "CHAOSGATE_S3_ENDPOINT"  # app file only: the s3 file's host is the endpoint
-ENV_S3_ACCESS_KEY = "CHAOSGATE_S3_ACCESS_KEY"
-ENV_S3_SECRET_KEY = "CHAOSGATE_S3_SECRET_KEY"  # noqa: S105 (the variable's name, not a secret)
-ENV_S3_BUCKET = "CHAOSGATE_S3_BUCKET"
-ENV_APP_WRITE_METHOD = "CHAOSGATE_APP_WRITE_METHOD"
-ENV_APP_WRITE_PATH = "CHAOSGATE_APP_WRITE_PATH"
-ENV_APP_ACK_STATUS = "CHAOSGATE_APP_ACK_STATUS"
-ENV_APP_DIGEST_HEADER = "CHAOSGATE_APP_DIGEST_HEADER"
-ENV_APP_READ_PATH = "CHAOSGATE_APP_READ_PATH"
-ENV_APP_DELETE_PATH = "CHAOSGATE_APP_DELETE_PATH"
-ENV_APP_STORED_AS = "CHAOSGATE_APP_STORED_AS"
+# The runner passes everything through one LoadConfig (loadtests.config).
+CONFIG_ERROR: str | None = None
+try:
+    CONFIG = LoadConfig.from_env(os.environ)
+except BadInputError as exc:
+    CONFIG, CONFIG_ERROR = LoadConfig(), str(exc)
 
 PUT_NAME = "PUT /objects"
 MULTIPART_NAME = "PUT /objects (multipart)"
 DELETE_NAME = "DELETE /objects"
-GET_NAME = "GET /objects"  # the harness reads read availability under this name
+GET_NAME = READ_NAME  # the harness reads read availability under this name
 
 
 @dataclass(frozen=True)
@@ -77,71 +64,46 @@ class LoadSettings:
 
     @classmethod
     def from_env(cls) -> LoadSettings:
+        if CONFIG_ERROR is not None:
+            raise SystemExit(CONFIG_ERROR)
         try:
-            mix_text = os.environ.get(ENV_SIZE_MIX, "")
             mix = (
-                SizeMix.parse(mix_text, ENV_SIZE_MIX)
-                if mix_text
-                else SizeMix.single(_number(ENV_OBJECT_SIZE, "4096", int, 1, 5 * 1024**3))
+                SizeMix.parse(CONFIG.size_mix, env_name("size_mix"))
+                if CONFIG.size_mix
+                else SizeMix.single(CONFIG.object_size)
             )
-            shape = Shape(
-                mix=mix,
-                read_ratio=_number(ENV_READ_RATIO, "0.5", float, 0, 1),
-                overwrite_ratio=_number(ENV_OVERWRITE_RATIO, "0", float, 0, 1),
-                delete_ratio=_number(ENV_DELETE_RATIO, "0", float, 0, 1),
-                bytes_per_s=_number(ENV_BYTES_PER_S, "0", float, 0, float("inf")),
-            )
-            if shape.overwrite_ratio + shape.delete_ratio >= 1:
-                raise BadInputError(f"{ENV_OVERWRITE_RATIO} + {ENV_DELETE_RATIO} must be < 1: some writes are new")
-            timeout = _number(ENV_TIMEOUT, "10", float, 0.1, 600)
         except BadInputError as exc:
             raise SystemExit(str(exc)) from None
-        return cls(os.environ.get(ENV_RUN_ID) or uuid.uuid4().hex[:8], shape, timeout)
-
-
-def _number(name: str, default: str, kind: Callable[[str], Any], low: float, high: float) -> Any:
-    text = os.environ.get(name) or default
-    try:
-        value = kind(text)
-    except ValueError:
-        raise BadInputError(f"{name} must be a number, got {text!r}") from None
-    if not low <= value <= high:
-        raise BadInputError(f"{name} must be within [{low}, {high}], got {text!r}")
-    return value
-
-
-@dataclass(frozen=True)
-class AppContract:
-    """How the target's app takes writes, reads and (optionally) deletes
-    (targets/README.md, app), and where it stores a key in the bucket."""
-
-    write_method: str
-    write_path: str
-    ack_status: frozenset[int]
-    digest_header: str
-    read_path: str
-    delete_path: str
-    stored_as: str
-
-    @classmethod
-    def from_env(cls) -> AppContract:
-        # No defaults: the contract is the target's, never a guess at one app's.
-        return cls(
-            write_method=required(ENV_APP_WRITE_METHOD),
-            write_path=required(ENV_APP_WRITE_PATH),
-            ack_status=frozenset(int(c) for c in required(ENV_APP_ACK_STATUS).split(",") if c),
-            digest_header=os.environ.get(ENV_APP_DIGEST_HEADER, ""),
-            read_path=required(ENV_APP_READ_PATH),
-            delete_path=os.environ.get(ENV_APP_DELETE_PATH, ""),
-            stored_as=os.environ.get(ENV_APP_STORED_AS) or "{key}",
+        shape = Shape(
+            mix=mix,
+            read_ratio=CONFIG.read_ratio,
+            overwrite_ratio=CONFIG.overwrite_ratio,
+            delete_ratio=CONFIG.delete_ratio,
+            bytes_per_s=CONFIG.bytes_per_s,
         )
+        return cls(CONFIG.run_id or uuid.uuid4().hex[:8], shape, CONFIG.request_timeout)
+
+
+def app_contract() -> AppContract:
+    """The target's app contract. No defaults: the contract is the target's, never a guess at one app's."""
+    app = CONFIG.app
+    for name in ("app_write_method", "app_write_path", "app_ack_status", "app_read_path"):
+        if app is None or not getattr(app, name.removeprefix("app_")):
+            missing(name)
+    assert app is not None
+    return app
 
 
 def required(name: str) -> str:
-    value = os.environ.get(name, "")
+    """A LoadConfig text field that must be set (``s3_bucket``)."""
+    value = str(getattr(CONFIG, name))
     if not value:
-        raise SystemExit(f"{name} is not set: the harness passes it to Locust (see loadtests/locustfiles/common.py)")
+        missing(name)
     return value
+
+
+def missing(name: str) -> None:
+    raise SystemExit(f"{env_name(name)} is not set: the harness passes it to Locust (see loadtests/config.py)")
 
 
 def s3_client(endpoint_url: str, timeout: float) -> Minio:
@@ -155,8 +117,8 @@ def s3_client(endpoint_url: str, timeout: float) -> Minio:
     )
     return Minio(
         url.netloc,
-        access_key=required(ENV_S3_ACCESS_KEY),
-        secret_key=required(ENV_S3_SECRET_KEY),
+        access_key=required("s3_access_key"),
+        secret_key=required("s3_secret_key"),
         secure=url.scheme == "https",
         http_client=http,
     )
@@ -172,7 +134,7 @@ class S3Ops:
     ) -> None:
         self.environment = environment
         self.client = s3_client(endpoint_url, timeout)
-        self.bucket = required(ENV_S3_BUCKET)
+        self.bucket = required("s3_bucket")
         self.ledger = ledger
         self.stored_as = stored_as
 

@@ -26,9 +26,10 @@ from locust.env import Environment
 from locust.runners import MasterRunner, WorkerRunner
 
 from chaos.ledger import LedgerWriter, Write, writer_for_process
+from loadtests.config import env_name
 from loadtests.merge import Intent, Merger, write_summary
 
-ENV_LEDGER_DIR = "CHAOSGATE_LEDGER_DIR"
+ENV_LEDGER_DIR = env_name("ledger_dir")
 
 INTENT = "chaosgate_intent"
 OPERATION = "chaosgate_operation"

@@ -25,8 +25,9 @@ from chaos.settings import Settings
 from deployer import access
 from deployer.kubectl import Kubectl
 from deployer.labels import MANAGED_LABEL, MANAGED_VALUE
+from deployer.providers import HELPER_NAMESPACE
 from kernel.wait import Seen, wait_until
-from scenarios.clusters import HELPER_NAMESPACE, leak_audit
+from scenarios.clusters import leak_audit
 from tests.fixtures.apiserver import LocalApiServer, apiserver, free_port
 from tests.integration.plugin_env import own_cluster_name
 

@@ -145,7 +145,7 @@ def test_an_object_overwritten_behind_the_ledgers_back_is_corrupted_and_an_older
     report = _check(client, bucket, writes)
     assert report.counts["corrupted"] == 1 and report.damaged == 1
     assert (report.problems[0].verdict, report.problems[0].detail) == (
-        ledger.Verdict.CORRUPTED,
+        ledger.KeyState.CORRUPTED,
         "25 bytes match no write",
     )
 
@@ -192,7 +192,7 @@ def test_a_key_the_listing_does_not_show_is_missing_from_listing(store):
 
     # A listing that leaves a key out (simulated).
     report = ledger.check(writes, reader, lister=lambda prefix: (n for n in names(prefix) if n != "run/k1"))
-    assert [(p.key, p.verdict) for p in report.problems] == [("run/k1", ledger.Verdict.MISSING_FROM_LISTING)]
+    assert [(p.key, p.verdict) for p in report.problems] == [("run/k1", ledger.KeyState.MISSING_FROM_LISTING)]
 
     # The real store: the objects' folders replaced by symlinks on every drive.
     # A GET follows the link and returns the object; MinIO's listing walk skips
@@ -206,8 +206,8 @@ def test_a_key_the_listing_does_not_show_is_missing_from_listing(store):
             folder.symlink_to(moved)
     report = _check(client, bucket, writes)
     assert sorted((p.key, p.verdict, p.size_class) for p in report.problems) == [
-        ("run/k0", ledger.Verdict.MISSING_FROM_LISTING, "small"),
-        ("run/m0", ledger.Verdict.MISSING_FROM_LISTING, "medium"),
+        ("run/k0", ledger.KeyState.MISSING_FROM_LISTING, "small"),
+        ("run/m0", ledger.KeyState.MISSING_FROM_LISTING, "medium"),
     ]
     assert report.counts["stable"] == 1 and report.listing["listed"] == 1
     assert report.problems[0].detail == "a GET returns it, a listing of 'run/' does not"

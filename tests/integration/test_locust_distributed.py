@@ -9,29 +9,30 @@ import time
 from chaos import ledger
 from chaos.clients import lister, object_reader, s3_client
 from loadtests import merge
+from loadtests.config import LoadConfig
 from loadtests.runner import LoadPlan, LocustRun, wait_for_first_row
 from loadtests.workers import LocalWorkers
 from tests.fixtures.minio_local import ClusterFactory
 
 BUCKET = "chaosgate"
 SHAPE = {
-    "CHAOSGATE_SIZE_MIX": "small=1KiB:70,medium=256KiB-1MiB:20,large=6MiB:10",
-    "CHAOSGATE_OVERWRITE_RATIO": "0.3",
-    "CHAOSGATE_DELETE_RATIO": "0.1",
-    "CHAOSGATE_BYTES_PER_S": str(4 * 2**20),
+    "size_mix": "small=1KiB:70,medium=256KiB-1MiB:20,large=6MiB:10",
+    "overwrite_ratio": 0.3,
+    "delete_ratio": 0.1,
+    "bytes_per_s": float(4 * 2**20),
 }
 NAMES = ("PUT /objects", "PUT /objects (multipart)", "DELETE /objects")
 
 
 def _run(cluster, out, run_id, seconds, workers):
-    env = {
-        "CHAOSGATE_LEDGER_DIR": str(out / "ledger"),
-        "CHAOSGATE_RUN_ID": run_id,
-        "CHAOSGATE_S3_ACCESS_KEY": cluster.access_key,
-        "CHAOSGATE_S3_SECRET_KEY": cluster.secret_key,
-        "CHAOSGATE_S3_BUCKET": BUCKET,
+    env = LoadConfig(
+        ledger_dir=str(out / "ledger"),
+        run_id=run_id,
+        s3_access_key=cluster.access_key,
+        s3_secret_key=cluster.secret_key,
+        s3_bucket=BUCKET,
         **SHAPE,
-    }
+    ).to_env()
     plan = LoadPlan(users=4, spawn_rate=4, run_seconds=seconds)
     return LocustRun("s3", cluster.url(0), plan, out, env, workers=workers)
 

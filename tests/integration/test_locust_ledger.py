@@ -2,9 +2,11 @@
 the S3 locustfile and the ledger's read-back working together."""
 
 import io
+from dataclasses import replace
 
 from chaos import ledger
 from chaos.clients import abort_incomplete_uploads, lister, object_reader, s3_client
+from loadtests.config import LoadConfig
 from loadtests.runner import RUNNING, LoadPlan, LocustRun, wait_for_first_row
 from tests.fixtures.minio_local import ClusterFactory
 
@@ -12,25 +14,26 @@ BUCKET = "chaosgate"
 
 
 def _s3_run(cluster, out, seconds, **shape):
-    env = {
-        "CHAOSGATE_LEDGER_DIR": str(out / "ledger"),
-        "CHAOSGATE_S3_ACCESS_KEY": cluster.access_key,
-        "CHAOSGATE_S3_SECRET_KEY": cluster.secret_key,
-        "CHAOSGATE_S3_BUCKET": BUCKET,
-        "CHAOSGATE_OBJECT_SIZE": "1024",
+    config = LoadConfig(
+        ledger_dir=str(out / "ledger"),
+        s3_access_key=cluster.access_key,
+        s3_secret_key=cluster.secret_key,
+        s3_bucket=BUCKET,
+        object_size=1024,
         **shape,
-    }
-    return LocustRun("s3", cluster.url(0), LoadPlan(users=4, spawn_rate=4, run_seconds=seconds), out, env)
+    )
+    plan = LoadPlan(users=4, spawn_rate=4, run_seconds=seconds)
+    return LocustRun("s3", cluster.url(0), plan, out, config.to_env())
 
 
 # Every class (large: 6 MiB, a multipart upload of two parts),
 # overwrites among a few hot keys, deletes; the budget keeps it a few MiB a second.
 MIXED = {
-    "CHAOSGATE_RUN_ID": "mixed",
-    "CHAOSGATE_SIZE_MIX": "small=1KiB:70,medium=256KiB-1MiB:20,large=6MiB:10",
-    "CHAOSGATE_OVERWRITE_RATIO": "0.3",
-    "CHAOSGATE_DELETE_RATIO": "0.1",
-    "CHAOSGATE_BYTES_PER_S": str(4 * 2**20),
+    "run_id": "mixed",
+    "size_mix": "small=1KiB:70,medium=256KiB-1MiB:20,large=6MiB:10",
+    "overwrite_ratio": 0.3,
+    "delete_ratio": 0.1,
+    "bytes_per_s": float(4 * 2**20),
 }
 NAMES = ("PUT /objects", "PUT /objects (multipart)", "DELETE /objects")
 
@@ -101,15 +104,15 @@ def test_a_5xx_answer_leaves_the_outcome_unknown_and_a_4xx_is_a_failure(
     client.make_bucket(BUCKET)
     cluster.kill(2)
     cluster.kill(3)  # 2 of 4 drives: no write quorum, the store answers 503
-    run = _s3_run(cluster, tmp_path / "quorum", seconds=6, CHAOSGATE_RUN_ID="noquorum")
+    run = _s3_run(cluster, tmp_path / "quorum", seconds=6, run_id="noquorum")
     run.start()
     assert run.wait() == 0
     writes = [w for w in ledger.load(tmp_path / "quorum" / "ledger") if w.op == "put"]
     # Without write quorum nothing may read as a refusal that changed nothing.
     assert writes and all(w.outcome == ledger.INDETERMINATE for w in writes), [w.detail for w in writes][:10]
 
-    missing = _s3_run(cluster, tmp_path / "nobucket", seconds=4, CHAOSGATE_RUN_ID="nobucket")
-    missing_env = {**missing.env, "CHAOSGATE_S3_BUCKET": "no-such-bucket"}
+    missing = _s3_run(cluster, tmp_path / "nobucket", seconds=4, run_id="nobucket")
+    missing_env = replace(LoadConfig.from_env(missing.env), s3_bucket="no-such-bucket").to_env()
     run = LocustRun(
         "s3", cluster.url(0), LoadPlan(users=2, spawn_rate=2, run_seconds=4), tmp_path / "nobucket", missing_env
     )

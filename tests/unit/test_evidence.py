@@ -3,11 +3,15 @@ counts as "all online", and an HPA that cannot be read never "scaled in"."""
 
 import time
 
+import pytest
+
 from chaos.minio_health import Topology
 from chaos.observe import Sampler
 from chaos.slo import PROFILES, Slo
 from chaos.timeline import Timeline
 from chaos.verdict import ScenarioResult, Verdict
+from kernel.errors import WaitTimeout
+from kernel.wait import Seen, wait_until
 from scenarios.harness import ScenarioRun
 
 
@@ -56,14 +60,36 @@ def test_sampler_fresh_refuses_failed_and_old_readings(tmp_path):
 
 
 def test_a_blind_wait_is_inconclusive_not_a_failure_of_the_stack(tmp_path):
+    """A wait that timed out while its probe gave no evidence (Seen.evidence
+    False: the HPA could not be read) is the harness's blindness: the check is
+    inconclusive with its reason, and the scenario cannot pass or fail on it."""
     run = _run(tmp_path)
-    run.blind.append(("time_to_scale_in_s", "no fresh HPA reading (the probe failed or hangs)"))
-    run.result.fail("time_to_scale_in_s: not within 420s; last seen: no fresh HPA reading")
-    run.undecided_when_blind("no fresh HPA reading")
-    assert run.result.undecided
+    blind = Seen(False, "no fresh HPA reading (the probe failed or hangs)", evidence=False)
+    assert run.time_until(lambda: blind, "time_to_scale_in_s", 0) is None
     run.result.finish()
-    assert run.result.verdict is Verdict.FAIL  # the recorded failure stands; the reason says why
-    assert any("no evidence either way" in r for r in run.result.reasons)
+    assert run.result.verdict is Verdict.INCONCLUSIVE
+    [check] = run.result.records
+    assert (check.name, check.verdict, check.evidence.observed) == ("time_to_scale_in_s", Verdict.INCONCLUSIVE, False)
+    assert check.evidence.last_seen == "no fresh HPA reading (the probe failed or hangs)"
+    assert "no evidence either way" in check.reason
+
+
+def test_a_wait_that_saw_the_stack_not_act_fails(tmp_path):
+    run = _run(tmp_path)
+    assert run.time_until(lambda: Seen(False, "HPA at 3 replicas (min 1)"), "time_to_scale_in_s", 0) is None
+    run.result.finish()
+    assert run.result.verdict is Verdict.FAIL
+    assert run.result.records[0].evidence.observed is True
+    assert run.result.reasons == ["time_to_scale_in_s: not within 0s; last seen: HPA at 3 replicas (min 1)"]
+
+
+def test_a_tolerated_exception_at_the_deadline_is_no_evidence(tmp_path):
+    def probe() -> Seen:
+        raise OSError("connection refused")
+
+    with pytest.raises(WaitTimeout) as caught:
+        wait_until(probe, what="a reading", timeout=0, tolerate=(OSError,))
+    assert caught.value.evidence is False
 
 
 def test_a_stack_weaker_than_it_claims_fails_the_read_slo_a_within_parity_fault_sets(tmp_path):

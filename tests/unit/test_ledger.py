@@ -10,9 +10,9 @@ from chaos.ledger import (
     DELETE,
     FAILED,
     INDETERMINATE,
+    KeyState,
     LedgerWriter,
     StoreRefused,
-    Verdict,
     Write,
     check,
     judge,
@@ -109,13 +109,13 @@ def test_every_verdict_is_reached():
     )
     by_key = {p.key: p.verdict for p in report.problems}
     assert by_key == {
-        "lost": Verdict.LOST,
-        "corrupt": Verdict.CORRUPTED,
-        "stale": Verdict.STALE,
-        "gone": Verdict.RESURRECTED,
-        "unlisted": Verdict.MISSING_FROM_LISTING,
-        "unreadable": Verdict.UNREADABLE,
-        "refused": Verdict.REFUSED,
+        "lost": KeyState.LOST,
+        "corrupt": KeyState.CORRUPTED,
+        "stale": KeyState.STALE,
+        "gone": KeyState.RESURRECTED,
+        "unlisted": KeyState.MISSING_FROM_LISTING,
+        "unreadable": KeyState.UNREADABLE,
+        "refused": KeyState.REFUSED,
     }
     data = report.to_dict()
     # The keys reports read before size classes existed are still there.
@@ -153,17 +153,17 @@ def test_failed_and_indeterminate_writes_never_count_as_loss():
 def test_sequential_overwrites_the_last_acknowledged_wins_and_an_older_one_is_stale():
     # v1 [0, 1] then v2 [2, 3]: v2 was sent after v1 was answered.
     ops = [w("k", b"v1", at=1, start=0), w("k", b"v2", at=3, start=2)]
-    assert verdict(ops, b"v2") is Verdict.STABLE
-    assert verdict(ops, b"v1") is Verdict.STALE
-    assert verdict(ops, None) is Verdict.LOST
-    assert verdict(ops, b"v3") is Verdict.CORRUPTED
+    assert verdict(ops, b"v2") is KeyState.STABLE
+    assert verdict(ops, b"v1") is KeyState.STALE
+    assert verdict(ops, None) is KeyState.LOST
+    assert verdict(ops, b"v3") is KeyState.CORRUPTED
 
 
 def test_concurrent_acknowledged_writers_either_may_win():
     # v1 [0, 3] and v2 [1, 2] overlap: the store may order either last.
     ops = [w("k", b"v1", at=3, start=0), w("k", b"v2", at=2, start=1)]
     assert judge(ops, found(b"v1")).detail == ""
-    assert verdict(ops, b"v2") is Verdict.STABLE
+    assert verdict(ops, b"v2") is KeyState.STABLE
     assert judge(ops, found(b"v2")).detail == "a concurrent acknowledged write won"
 
 
@@ -172,23 +172,23 @@ def test_a_write_overlapping_the_last_but_followed_by_another_cannot_win():
     # so v1 cannot be last; v2 and v3 overlap, so either may be.
     ops = [w("k", b"v1", at=1, start=0), w("k", b"v2", at=2, start=0.5), w("k", b"v3", at=3, start=1.5)]
     assert {o.sha256 for o in may_have_won(ops)} == {sha256_hex(b"v2"), sha256_hex(b"v3")}
-    assert verdict(ops, b"v1") is Verdict.STALE
-    assert verdict(ops, b"v2") is verdict(ops, b"v3") is Verdict.STABLE
+    assert verdict(ops, b"v1") is KeyState.STALE
+    assert verdict(ops, b"v2") is verdict(ops, b"v3") is KeyState.STABLE
 
 
 def test_an_unanswered_write_still_waiting_when_the_last_ack_was_sent_may_win():
     # The timed-out write [0, 10] was in flight when v_ack [5, 6] was sent.
     ops = [w("k", b"timed-out", INDETERMINATE, at=10, start=0), w("k", b"acked", at=6, start=5)]
-    assert verdict(ops, b"timed-out") is Verdict.STABLE
+    assert verdict(ops, b"timed-out") is KeyState.STABLE
     assert judge(ops, found(b"timed-out")).detail == "an unanswered write won"
     # The same holds for one sent after the last ack (the old rule).
     later = [w("k", b"first", at=1), w("k", b"second", INDETERMINATE, at=2, start=1.5)]
-    assert verdict(later, b"second") is Verdict.STABLE
+    assert verdict(later, b"second") is KeyState.STABLE
 
 
 def test_an_unanswered_write_given_up_before_the_last_ack_was_sent_is_stale():
     ops = [w("k", b"early", INDETERMINATE, at=1, start=0), w("k", b"acked", at=3, start=2)]
-    assert verdict(ops, b"early") is Verdict.STALE
+    assert verdict(ops, b"early") is KeyState.STALE
     assert "gave up before" in judge(ops, found(b"early")).detail
 
 
@@ -198,50 +198,50 @@ def test_content_of_a_write_answered_with_an_error_never_wins():
     overlapping = [w("k", b"acked", at=3, start=1), w("k", b"failed", FAILED, at=2.5, start=2)]
     for ops in (after, overlapping):
         judgement = judge(ops, found(b"failed"))
-        assert judgement.verdict is Verdict.CORRUPTED
+        assert judgement.verdict is KeyState.CORRUPTED
         assert judgement.detail == "content of a write that was refused (4xx)"
 
 
 def test_a_multipart_upload_answered_with_an_error_may_have_completed_but_never_partly():
     acked = w("k", b"acked", at=3, start=2)
     upload = w("k", b"A" * 100, FAILED, at=5, start=4, size_class="large", multipart=True)
-    assert verdict([acked, upload], b"A" * 100) is Verdict.STABLE
+    assert verdict([acked, upload], b"A" * 100) is KeyState.STABLE
     partial = judge([acked, upload], found(b"A" * 40))
-    assert partial.verdict is Verdict.CORRUPTED
+    assert partial.verdict is KeyState.CORRUPTED
     assert partial.detail == "partial multipart upload: 40 of 100 bytes"
 
 
 def test_an_acknowledged_delete_must_stay_deleted():
     ops = [w("k", b"v1", at=1, start=0), d("k", at=3, start=2)]
-    assert verdict(ops, None) is Verdict.STABLE
+    assert verdict(ops, None) is KeyState.STABLE
     back = judge(ops, found(b"v1"))
-    assert back.verdict is Verdict.RESURRECTED
+    assert back.verdict is KeyState.RESURRECTED
     assert back.detail == "deleted (acknowledged), yet exists with the content of an earlier write"
     assert "match no write" in judge(ops, found(b"never written")).detail
-    assert judge(ops, found(b"never written")).verdict is Verdict.RESURRECTED
+    assert judge(ops, found(b"never written")).verdict is KeyState.RESURRECTED
 
 
 def test_a_delete_concurrent_with_a_write_lets_either_win():
     ops = [w("k", b"v0", at=0.5, start=0), d("k", at=4, start=1), w("k", b"v1", at=3, start=2)]
-    assert verdict(ops, None) is Verdict.STABLE
-    assert verdict(ops, b"v1") is Verdict.STABLE
-    assert verdict(ops, b"v0") is Verdict.STALE
+    assert verdict(ops, None) is KeyState.STABLE
+    assert verdict(ops, b"v1") is KeyState.STABLE
+    assert verdict(ops, b"v0") is KeyState.STALE
 
 
 def test_a_write_after_an_acknowledged_delete_must_be_there():
     ops = [w("k", b"v1", at=1), d("k", at=2), w("k", b"v2", at=4, start=3)]
-    assert verdict(ops, b"v2") is Verdict.STABLE
-    assert verdict(ops, None) is Verdict.LOST
-    assert verdict(ops, b"v1") is Verdict.STALE
+    assert verdict(ops, b"v2") is KeyState.STABLE
+    assert verdict(ops, None) is KeyState.LOST
+    assert verdict(ops, b"v1") is KeyState.STALE
 
 
 def test_an_unanswered_delete_after_the_last_ack_may_have_deleted():
     ops = [w("k", b"v1", at=1), d("k", INDETERMINATE, at=12, start=2)]
-    assert verdict(ops, None) is Verdict.STABLE
+    assert verdict(ops, None) is KeyState.STABLE
     assert judge(ops, found(None)).detail == "an unanswered delete won"
-    assert verdict(ops, b"v1") is Verdict.STABLE
+    assert verdict(ops, b"v1") is KeyState.STABLE
     # A delete answered with an error did not delete.
-    assert verdict([w("k", b"v1", at=1), d("k", FAILED, at=3, start=2)], None) is Verdict.LOST
+    assert verdict([w("k", b"v1", at=1), d("k", FAILED, at=3, start=2)], None) is KeyState.LOST
 
 
 def test_unacknowledged_multipart_keys_are_absent_or_whole_never_partial():
@@ -249,7 +249,7 @@ def test_unacknowledged_multipart_keys_are_absent_or_whole_never_partial():
     assert judge(upload, None).verdict is None
     assert judge(upload, found(b"B" * 100)).verdict is None
     partial = judge(upload, found(b"B" * 60))
-    assert (partial.verdict, partial.detail) == (Verdict.CORRUPTED, "partial multipart upload: 60 of 100 bytes")
+    assert (partial.verdict, partial.detail) == (KeyState.CORRUPTED, "partial multipart upload: 60 of 100 bytes")
     report = check(upload, store({"m": b"B" * 60}))
     assert report.counts["corrupted"] == 1 and report.classes["large"]["corrupted"] == 1
     assert report.problems[0].detail.startswith("partial multipart upload")
@@ -273,8 +273,8 @@ def test_the_listing_must_show_every_stable_key_and_no_deleted_one():
     assert asked == ["run/"], "the keys' common prefix is listed"
     by_key = {p.key: (p.verdict, p.detail) for p in report.problems}
     assert by_key == {
-        "run/b": (Verdict.MISSING_FROM_LISTING, "a GET returns it, a listing of 'run/' does not"),
-        "run/c": (Verdict.RESURRECTED, "listed after its acknowledged delete (a GET says it does not exist)"),
+        "run/b": (KeyState.MISSING_FROM_LISTING, "a GET returns it, a listing of 'run/' does not"),
+        "run/c": (KeyState.RESURRECTED, "listed after its acknowledged delete (a GET says it does not exist)"),
     }
     assert report.listing == {"prefix": "run/", "listed": 3, "expected": 2, "not_in_ledger": 1, "error": ""}
 

@@ -4,9 +4,11 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
+from chaos.checkers import against_limit, wait_timed_out
 from chaos.timeline import Timeline
 from chaos.verdict import ScenarioResult, Verdict, exit_code, overall
 from reports.build import build, fault_windows, read_records
+from reports.summary import load, markdown, text
 
 
 def _run(tmp_path):
@@ -56,7 +58,7 @@ def test_report_shows_verdicts_plots_and_fault_windows(tmp_path):
     assert cases["full-outage"].find("failure").get("message") == "3 acknowledged writes lost"
     assert cases["pod-kill"].find("failure") is None
     props = {p.get("name"): p.get("value") for p in cases["pod-kill"].iter("property")}
-    assert props == {"verdict": "pass", "time_to_rejoin_s": "21.5"}
+    assert props == {"verdict": "pass", "time_to_rejoin_s": "21.5", "check.1": "pass: no acknowledged write lost"}
 
 
 def test_fault_windows_pair_start_and_end(tmp_path):
@@ -143,3 +145,27 @@ def test_alert_names_are_plotted_as_how_many_were_pending_and_firing() -> None:
     (svg,) = [c for c in scenario_charts(records, {"name": "s"}) if "Prometheus alerts" in c]
     assert "&#9632; pending" in svg and "&#9632; firing" in svg
     assert scenario_charts([{**r, "alerts": {}} for r in records], {"name": "s"}) == []
+
+
+def test_check_records_are_in_summary_json_and_every_report(tmp_path):
+    result = ScenarioResult("pod-kill", "Pod kill under load")
+    result.start()
+    result.record(against_limit("time_to_healed_s", 47.9, 300.0))
+    result.record(wait_timed_out("time_to_scale_in_s", 420.0, "no fresh HPA reading", evidence=False))
+    result.finish()
+    assert result.verdict is Verdict.INCONCLUSIVE
+    path = build(tmp_path, {"profile": "quick"}, [result.to_dict()])
+    records = json.loads((tmp_path / "summary.json").read_text())["scenarios"][0]["records"]
+    assert [(r["name"], r["verdict"], r["margin"]) for r in records] == [
+        ("time_to_healed_s", "pass", 252.1),
+        ("time_to_scale_in_s", "inconclusive", None),
+    ]
+    assert records[1]["evidence"]["observed"] is False
+    html = path.read_text()
+    assert "<h3>Checks</h3>" in html and "252.1 s to spare" in html and "last seen: no fresh HPA reading" in html
+    run = load(tmp_path)
+    assert "| time_to_healed_s | pass | 47.9 s | at most 300 s | 252.1 s to spare |" in markdown(run, "report.html")
+    assert "no evidence; last seen: no fresh HPA reading" in text(run, "report.html")
+    suite = ET.parse(tmp_path / "junit.xml").getroot()
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["check.2.time_to_scale_in_s"].startswith("inconclusive: time_to_scale_in_s: no evidence either way")

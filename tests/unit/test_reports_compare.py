@@ -1,6 +1,7 @@
 """`python -m reports compare`: regressions past the tolerance, data loss always, exit codes like the suite's."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -113,3 +114,25 @@ def test_scenarios_present_in_one_run_only(tmp_path):
     result = compare(load(BASELINE), load(tmp_path))
     assert result.exit_code == 0
     assert ("pod-kill", "scenario") in [(f.scenario, f.what) for f in result.findings]
+
+
+def test_refused_acknowledged_keys_are_data_loss(tmp_path, capsys):
+    """A store that answers every read of an acknowledged key with an error
+    will not return it: the rule book counts refused as damage, and so does
+    compare (a run whose only damage is refused keys fails the comparison)."""
+    run = tmp_path / "20260304-020000"
+    shutil.copytree(LOSSY, run)
+    data = json.loads((run / "summary.json").read_text())
+    [pod_kill] = [s for s in data["scenarios"] if s["name"] == "pod-kill"]
+    pod_kill["ledger"]["counts"] = {"stable": 2210, "refused": 4}
+    pod_kill["ledger"]["problems"] = [
+        {"key": f"pod-kill/k{i}", "verdict": "refused", "detail": "503 on every try", "expected_sha256": ""}
+        for i in range(4)
+    ]
+    (run / "summary.json").write_text(json.dumps(data))
+    result = compare(load(BASELINE), load(run), Tolerance(on_regression="warn"))
+    assert _flagged(result, DATA_LOSS) == [("pod-kill", "write ledger")]
+    [loss] = result.losses
+    assert "4 refused" in loss.current
+    code, out = _compare(capsys, BASELINE, run, "--on-regression", "warn")
+    assert code == 1 and "data lost in 1 scenario" in out

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from chaos.ledger import SIZE_CLASSES, Write, check, sha256_hex
-from chaos.ledger import Verdict as LedgerVerdict
+from chaos.ledger import KeyState as LedgerVerdict
 from chaos.verdict import ScenarioResult
 from reports.__main__ import main
 from reports.summary import (

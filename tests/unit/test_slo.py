@@ -7,6 +7,7 @@ import pytest
 from chaos.sizemix import SizeMix
 from chaos.slo import PROFILES, Profile, Slo, load_slo
 from kernel.errors import BadInputError
+from loadtests.config import LoadConfig
 
 
 @pytest.mark.parametrize(
@@ -46,13 +47,8 @@ def test_real_limits_are_taken(tmp_path: Path) -> None:
 
 def test_profiles_carry_a_valid_load_shape_for_the_locustfiles():
     for profile in PROFILES.values():
-        env = profile.load_env()
-        assert set(env) == {
-            "CHAOSGATE_SIZE_MIX",
-            "CHAOSGATE_OVERWRITE_RATIO",
-            "CHAOSGATE_DELETE_RATIO",
-            "CHAOSGATE_BYTES_PER_S",
-        }
+        env = LoadConfig(**profile.load_shape()).to_env()
+        assert LoadConfig.from_env(env) == LoadConfig(**profile.load_shape()), "the shape survives the boundary"
         names = {c.name for c in SizeMix.parse(env["CHAOSGATE_SIZE_MIX"]).classes}
         assert names == {"small", "medium", "large"}, "every profile puts each storage path through the faults"
         assert profile.overwrite_ratio > 0 and profile.delete_ratio > 0 and profile.bytes_per_s > 0

@@ -1,7 +1,7 @@
-"""When writes were acknowledged again after a fault (scenarios.harness.writes_back_after)."""
+"""When writes were acknowledged again after a fault (chaos.checkers.writes_back_after)."""
 
 from chaos import ledger
-from scenarios.harness import writes_back_after
+from chaos.checkers import writes_back_after
 
 T0 = 1000.0
 
