@@ -5,9 +5,10 @@ back (docs/findings/delete-resurrection.md): an overwrite refused without
 write quorum is undone by deleting the acknowledged version on the drives it
 reached, and a later delete that meets only those drives reads "not found"
 and answers 204. Bucket versioning is not a Kubernetes object, so the rule
-sees it only where a workload's environment states it: chaosgate's object
-gateway (GATEWAY_BUCKET_VERSIONING=off). Other stacks are judged by the
-delete-resurrection scenario, not here.
+sees it only where a workload's environment turns it off: a variable named
+``*_BUCKET_VERSIONING`` set to off, false, disabled or suspended (the
+reference app's switch is GATEWAY_BUCKET_VERSIONING). Other stacks are
+judged by the delete-resurrection scenario, not here.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from chaos.preflight.manifests import as_dict, as_list, dig, object_ref
 from chaos.preflight.servers import Context
 
 CHECK = "CG013-unversioned-bucket"
-SWITCH = "GATEWAY_BUCKET_VERSIONING"
+SUFFIX = "_BUCKET_VERSIONING"
+OFF = frozenset({"off", "false", "disabled", "suspended"})
 
 
 def check_bucket_versioning(ctx: Context) -> list[Finding]:
@@ -28,17 +30,18 @@ def check_bucket_versioning(ctx: Context) -> list[Finding]:
             c = as_dict(container)
             for env in as_list(c.get("env")):
                 e = as_dict(env)
-                if e.get("name") == SWITCH and str(e.get("value", "")).strip().lower() == "off":
+                name = str(e.get("name", ""))
+                if name.endswith(SUFFIX) and str(e.get("value", "")).strip().lower() in OFF:
                     findings.append(
                         Finding(
                             CHECK,
                             ERROR,
                             object_ref(doc),
-                            f"spec.template.spec.containers[{c.get('name')}].env[{SWITCH}].value",
-                            "the gateway's bucket stays unversioned: MinIO can acknowledge a DELETE after a refused "
+                            f"spec.template.spec.containers[{c.get('name')}].env[{name}].value",
+                            "the app's bucket stays unversioned: MinIO can acknowledge a DELETE after a refused "
                             "overwrite without deleting anything, and the object comes back "
                             "(docs/findings/delete-resurrection.md).",
-                            "set gateway.bucketVersioning: true (the default), or drop the variable.",
+                            "turn bucket versioning on (chaosgate's app chart does by default), or drop the variable.",
                         )
                     )
     return findings
