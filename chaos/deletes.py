@@ -16,6 +16,7 @@ ledger check judges the same keys by the same rules as every other scenario.
 from __future__ import annotations
 
 import hashlib
+import io
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from minio import Minio
-from minio.error import S3Error
+from minio.error import S3Error, ServerError
 from urllib3 import PoolManager
 from urllib3.exceptions import HTTPError
 
@@ -64,7 +65,9 @@ class Round:
     deletes: dict[str, str] = field(default_factory=dict)
     """Key -> the delete's outcome."""
     resurrected: dict[str, str] = field(default_factory=dict)
-    """Key -> which version read back after an acknowledged delete: first, second or other."""
+    """Key -> what came back after an acknowledged delete: the content of the
+    first or of the refused second write (or other bytes) in a GET; "head"
+    when only HEAD found it; "listed" when only the listings showed it."""
     flapping: list[str] = field(default_factory=list)
     listed: list[int] = field(default_factory=list)
     """How many of the acknowledged-deleted keys each listing showed."""
@@ -146,6 +149,50 @@ class AppClient:
         )
 
 
+class DirectClient:
+    """PUT straight to one MinIO server (S3, once, recorded in the ledger):
+    the overwrite of the commit-refused fault goes to a server whose own
+    drive refuses, so every drive the commit reaches is remote to it. A
+    server undoes a failed commit on its own drive by restoring the previous
+    xl.meta, but on a remote drive by deleting it, so which server takes the
+    PUT decides how many drives keep the acknowledged version; through a
+    Service that would be left to chance."""
+
+    def __init__(self, s3: Minio, bucket: str, object_name: Callable[[str], str], ledger: LedgerWriter) -> None:
+        self.s3 = s3
+        self.bucket = bucket
+        self.object_name = object_name
+        self.ledger = ledger
+
+    def put(self, key: str, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        started = time.monotonic()
+        try:
+            self.s3.put_object(self.bucket, self.object_name(key), io.BytesIO(data), len(data))
+            answer = Answer(ACKED, 200, 0.0)
+        except S3Error as exc:
+            status = exc.response.status if exc.response is not None else 500
+            answer = Answer(outcome_of_status(status), status, 0.0, f"{exc.code}")
+        except (ServerError, HTTPError) as exc:
+            answer = Answer(INDETERMINATE, None, 0.0, type(exc).__name__)
+        latency = (time.monotonic() - started) * 1000
+        self.ledger.record(
+            Write(
+                key=key,
+                size=len(data),
+                sha256=digest,
+                outcome=answer.outcome,
+                at=time.time(),
+                path="s3",
+                latency_ms=round(latency, 1),
+                detail=answer.detail,
+                op=PUT,
+                size_class="small",
+            )
+        )
+        return answer.outcome
+
+
 def payload() -> bytes:
     return secrets.token_bytes(SMALL_BYTES)
 
@@ -157,7 +204,7 @@ def write_first(client: AppClient, rnd: Round) -> None:
             rnd.first[key] = hashlib.sha256(data).hexdigest()
 
 
-def overwrite(client: AppClient, rnd: Round) -> None:
+def overwrite(client: AppClient | DirectClient, rnd: Round) -> None:
     """Overwrite every acknowledged key once (without write quorum: refused)."""
     for key in list(rnd.first):
         data = payload()
@@ -177,12 +224,14 @@ def read_back(s3: Minio, bucket: str, object_name: Callable[[str], str], rnd: Ro
         name = object_name(key)
         head = _head(s3, bucket, name)
         got = read(name)
-        if got is None and head is None:
+        if got is None:
+            # GET and HEAD can disagree right after a tie: each asks the drives anew.
+            if head is not None:
+                rnd.resurrected[key] = "head"
             continue
-        digest = got[0] if got is not None else head
-        if digest == rnd.first.get(key):
+        if got[0] == rnd.first.get(key):
             rnd.resurrected[key] = "first"
-        elif digest == rnd.second.get(key):
+        elif got[0] == rnd.second.get(key):
             rnd.resurrected[key] = "second"
         else:
             rnd.resurrected[key] = "other"

@@ -1,9 +1,10 @@
 """Runbook: deletes that must stay deleted after an interrupted overwrite.
 
 Round after round on one cluster: write small keys through the app; then
-overwrite each with its commit refused on the drives of as many servers as
-parity (what servers dying between writing data and committing it leave):
-MinIO answers 503 and undoes the commit where it landed. Then, with one of
+overwrite each, straight to one of as many servers as parity, with its
+commit refused on those servers' drives (what servers dying between writing
+data and committing it leave): MinIO answers 503 and undoes the commit
+where it landed. Then, with one of
 those servers down (within write quorum), delete every key through the app;
 bring the server back and HEAD, GET and list every key whose delete was
 acknowledged. A key that reads back is resurrected; one that some listings
@@ -24,9 +25,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from minio import Minio
 
 from chaos import commitfault, deletes, drive_views, faults
 from chaos.clients import http_pool, s3_client
@@ -34,6 +38,8 @@ from chaos.diskfaults import Drive, drive_of
 from chaos.ledger import LedgerWriter
 from chaos.minio_health import ProbeError, admin_info
 from chaos.settings import Settings
+from deployer.forward import PodForwards
+from kernel.wait import wait_until
 from scenarios.harness import NotApplicable, ScenarioRun
 
 pytestmark = [pytest.mark.chaos, pytest.mark.resurrection]
@@ -63,11 +69,14 @@ def resurrection(scenario: ScenarioRun, rounds: int, *, expect_loss: bool) -> No
             rnd = deletes.Round(index, [f"{scenario.result.name}/r{index}/k{i:03d}" for i in range(KEYS_PER_ROUND)])
             deletes.write_first(client, rnd)
             names = [app.object_name(k) for k in rnd.first]
-            with scenario.fault("commit-refused", round=index, drives=refusing):
+            with (
+                scenario.fault("commit-refused", round=index, drives=refusing),
+                _direct(scenario, refusing[0]) as direct,
+            ):
                 scenario.record_proof(
                     commitfault.refuse(refusing_drives, stack.bucket, names, rollbacks=scenario.rollbacks)
                 )
-                deletes.overwrite(client, rnd)
+                deletes.overwrite(deletes.DirectClient(direct, stack.bucket, app.object_name, ledger), rnd)
                 commitfault.allow(refusing_drives, rollbacks=scenario.rollbacks)
             with scenario.fault("server-down", round=index, server=refusing[-1]):
                 scenario.record_proof(
@@ -87,6 +96,19 @@ def resurrection(scenario: ScenarioRun, rounds: int, *, expect_loss: bool) -> No
                 "deletes.round", round=index, acked=len(rnd.acked_deletes), resurrected=len(rnd.resurrected)
             )
     _judge(scenario, found, evidence, expect_loss=expect_loss)
+
+
+@contextmanager
+def _direct(scenario: ScenarioRun, pod: str) -> Iterator[Minio]:
+    """An S3 client for one MinIO server, through a port-forward to its pod."""
+    stack = scenario.stack
+    with PodForwards(stack.env.kubectl(), stack.namespace, stack.target.minio.pod_port) as forwards:
+
+        def forwarded() -> str | None:
+            return forwards.urls([pod])[pod]
+
+        address = wait_until(forwarded, what=f"a port-forward to {pod}", timeout=60)
+        yield s3_client(address, stack.credentials, http=http_pool(read=15))
 
 
 def _refusing_servers(scenario: ScenarioRun) -> list[str]:

@@ -47,6 +47,14 @@ def test_a_round_recorded_and_a_put_back_key_called_resurrected(
     deletes.read_back(s3, bucket, APP.object_name, rnd)
     assert rnd.resurrected == {} and rnd.flapping == [] and rnd.listed == [0] * deletes.LISTINGS
 
+    # Sabotage: a round whose acknowledged deletes never happened reads back as its first writes.
+    kept = deletes.Round(2, [f"deletes/r2/k{i}" for i in range(3)])
+    with ledger.LedgerWriter(tmp_path / "kept" / "deletes.jsonl") as writer:
+        deletes.write_first(deletes.AppClient(gateway.url, APP, http_pool(), writer), kept)
+    kept.deletes = dict.fromkeys(kept.first, "acked")
+    deletes.read_back(s3, bucket, APP.object_name, kept)
+    assert kept.resurrected == dict.fromkeys(kept.keys, "first")
+
     # Sabotage: one deleted key is back with its first content, one with other bytes.
     first = deletes.payload()
     again = deletes.Round(1, ["deletes/r1/a", "deletes/r1/b"])
