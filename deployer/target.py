@@ -20,7 +20,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-from deployer import objectnames
+from deployer import charts, objectnames
+from deployer.charts import ChartRef
 from deployer.paths import SOURCE_ROOT
 from kernel.errors import BadInputError
 
@@ -50,7 +51,7 @@ class ImageValues:
 @dataclass(frozen=True)
 class Release:
     name: str
-    chart: Path
+    chart: Path | ChartRef  # a local folder or .tgz, or a reference pulled at install
     values: tuple[Path, ...] = ()
     set: Mapping[str, str] = field(default_factory=dict)
     images: tuple[ImageValues, ...] = ()
@@ -276,7 +277,7 @@ def _deploy(raw: Mapping[str, Any], base: Path) -> Deploy:
     releases = tuple(
         Release(
             name=r["name"],
-            chart=_under(base, r["chart"]),
+            chart=_chart(r["chart"], base),
             values=tuple(_under(base, v) for v in r.get("values", ())),
             set=_strings(r.get("set", {})),
             images=tuple(ImageValues(i["image"], i["repository"], i["tag"]) for i in r.get("images", ())),
@@ -292,6 +293,11 @@ def _deploy(raw: Mapping[str, Any], base: Path) -> Deploy:
         for name, v in raw.get("variants", {}).items()
     }
     return Deploy(tuple(images), releases, variants)
+
+
+def _chart(raw: str | Mapping[str, Any], base: Path) -> Path | ChartRef:
+    ref = charts.from_target(raw)
+    return ref if ref is not None else _under(base, str(raw))
 
 
 def reference_problems(target: Target) -> list[str]:
@@ -328,7 +334,9 @@ def _release_problems(deploy: Deploy) -> list[str]:
     for i, release in enumerate(deploy.releases):
         where = f"deploy.releases[{i}]"
         chart = release.chart
-        if not ((chart / "Chart.yaml").is_file() or (chart.is_file() and chart.name.endswith(".tgz"))):
+        if isinstance(chart, Path) and not (
+            (chart / "Chart.yaml").is_file() or (chart.is_file() and chart.name.endswith(".tgz"))
+        ):
             problems.append(
                 f"{where}.chart: {chart} is neither a chart folder (with Chart.yaml) nor a .tgz; "
                 "fix: a path relative to the target file"
