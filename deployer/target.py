@@ -104,6 +104,15 @@ class AppSpec:
 
 
 @dataclass(frozen=True)
+class Waiver:
+    """A preflight finding accepted knowingly (the check lives in chaos.preflight)."""
+
+    check: str  # a check id, e.g. CG008-missing-probe, or its short form CG008
+    object: str  # as the finding names it: [namespace/]Kind/name
+    reason: str
+
+
+@dataclass(frozen=True)
 class ServiceRef:
     service: str
     port: int
@@ -127,6 +136,7 @@ class Target:
     description: str = ""
     # role -> URL the harness uses on an existing cluster (ingress, LoadBalancer).
     urls: dict[str, str] = field(default_factory=dict)
+    waivers: tuple[Waiver, ...] = ()  # preflight findings accepted, each with its reason
 
     def variants(self) -> tuple[str, ...]:
         """The variants this target can deploy: the plain stack and its overlays."""
@@ -237,6 +247,9 @@ def _build(raw: Mapping[str, Any], file: Path) -> Target:
         scenarios=tuple(raw.get("scenarios", ())),
         slo=_under(base, raw["slo"]) if "slo" in raw else None,
         urls={role: str(url).rstrip("/") for role, url in raw.get("urls", {}).items()},
+        waivers=tuple(
+            Waiver(w["check"], w["object"], w["reason"].strip()) for w in raw.get("preflight", {}).get("waive", ())
+        ),
     )
 
 
