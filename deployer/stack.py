@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from deployer import charts
+from deployer import charts, rootsecret
 from deployer.kubectl import Helm, Kubectl
 from deployer.labels import MANAGED_LABELS
 from deployer.target import DEFAULT_VARIANT, Overlay, Release, Target
@@ -90,6 +90,7 @@ def install(
     NodePort twins of its Services (kind clusters chaosgate made)."""
     overlay = overlay_for(target, variant)
     ensure_namespace(kubectl, target.namespace)
+    rootsecret.ensure(kubectl, target)  # charts with an existingSecret need it first
     for release in _releases(target):
         args = ["upgrade", "--install", *release_args(release, target.namespace, overlay, refs)]
         with phase(f"helm install {release.name} ({variant}) into {target.namespace}"):

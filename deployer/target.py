@@ -82,6 +82,7 @@ class MinioSpec:
     user_key: str
     password_key: str
     bucket: str
+    create_secret: bool = False  # chaosgate makes the Secret before installing (deployer.rootsecret)
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,7 @@ def _build(raw: Mapping[str, Any], file: Path) -> Target:
             user_key=creds.get("userKey", "rootUser"),
             password_key=creds.get("passwordKey", "rootPassword"),
             bucket=minio["bucket"],
+            create_secret=bool(creds.get("create", False)),
         ),
         deploy=_deploy(raw["deploy"], base) if "deploy" in raw else None,
         app=_app(app) if app else None,
