@@ -51,11 +51,8 @@ def check_known(waivers: Sequence[Waiver], known: Sequence[str]) -> None:
 
 def _covers(waiver: Waiver, check: str, finding: Finding) -> bool:
     # The namespace may be left out: a target's namespace is set at install.
-    same_object = waiver.object in (
-        finding.object,
-        finding.object.split("/", 1)[-1] if finding.object.count("/") > 1 else "",
-    )
-    return finding.check == check and same_object
+    without_namespace = finding.object.split("/", 1)[1] if finding.object.count("/") == 2 else finding.object
+    return finding.check == check and waiver.object in (finding.object, without_namespace)
 
 
 def apply(findings: Sequence[Finding], waivers: Sequence[Waiver], known: Sequence[str]) -> list[Judged]:
