@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chaos import preflight
+from chaos.preflight import waivers
 from chaos.rulebook import BAD_INPUT_EXIT, Verdict, exit_code
 from deployer import stack, target
 from kernel.errors import BadInputError, ChaosgateError
@@ -72,8 +73,10 @@ def _cmd_preflight(args: argparse.Namespace) -> int:
         nodes=args.nodes,
         values_texts={_shown(name): content for name, content in values.items()},
     )
-    errors = [f for f in findings if f.severity == preflight.ERROR]
-    warnings = [f for f in findings if f.severity != preflight.ERROR]
+    judged = waivers.apply(findings, loaded.waivers, tuple(preflight.CHECKS))
+    errors = [j for j in judged if j.finding.severity == preflight.ERROR and not j.waived]
+    warnings = [j for j in judged if j.finding.severity != preflight.ERROR and not j.waived]
+    waived = [j for j in judged if j.waived]
     if args.format == "json":
         report = {
             "target": loaded.name,
@@ -81,13 +84,19 @@ def _cmd_preflight(args: argparse.Namespace) -> int:
             "nodes": args.nodes,
             "errors": len(errors),
             "warnings": len(warnings),
-            "findings": [f.to_dict() for f in errors + warnings],
+            "waived": len(waived),
+            "findings": [j.to_dict() for j in errors + warnings + waived],
         }
         print(json.dumps(report, indent=2))
     else:
-        print(f"preflight of {loaded.name} ({args.variant}): {len(errors)} error(s), {len(warnings)} warning(s)")
-        for finding in errors + warnings:
-            print(f"{finding.severity}: {finding.text()}")
+        print(
+            f"preflight of {loaded.name} ({args.variant}): {len(errors)} error(s), {len(warnings)} warning(s), "
+            f"{len(waived)} waived"
+        )
+        for j in errors + warnings:
+            print(f"{j.finding.severity}: {j.finding.text()}")
+        for j in waived:
+            print(f"waived {j.finding.severity}: {j.finding.text()} Waived: {j.waived}")
     return exit_code(Verdict.FAIL if errors else Verdict.PASS)
 
 

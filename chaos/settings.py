@@ -141,6 +141,13 @@ class Settings:
         default=3,
     )
 
+    stop_on_preflight: bool = option(
+        "--stop-on-preflight",
+        "End the run when the preflight row fails (an error finding not waived in the target file). Off by "
+        "default: the scenarios still run, so a release manager sees both the findings and what they cost.",
+        default=False,
+    )
+
     def __post_init__(self) -> None:
         _one_of("cluster", self.cluster, CLUSTERS)
         if not 1 <= self.resurrection_rounds <= MAX_ROUNDS:

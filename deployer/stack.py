@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from deployer import charts, rootsecret
 from deployer.kubectl import Helm, Kubectl
 from deployer.labels import MANAGED_LABELS
 from deployer.target import DEFAULT_VARIANT, Overlay, Release, Target
@@ -40,8 +41,9 @@ def overlay_for(target: Target, variant: str) -> Overlay | None:
 
 
 def release_args(release: Release, namespace: str, overlay: Overlay | None, refs: Mapping[str, str]) -> list[str]:
-    """The arguments after `helm upgrade --install` / `helm template`."""
-    args = [release.name, str(release.chart), "--namespace", namespace]
+    """The arguments after `helm upgrade --install` / `helm template`; a chart
+    named by reference is pulled into the cache first (once)."""
+    args = [release.name, str(charts.local_chart(release.chart)), "--namespace", namespace]
     extra = overlay if overlay is not None and overlay.release == release.name else None
     for values in (*release.values, *(extra.values if extra else ())):
         args += ["--values", str(values)]
@@ -88,6 +90,7 @@ def install(
     NodePort twins of its Services (kind clusters chaosgate made)."""
     overlay = overlay_for(target, variant)
     ensure_namespace(kubectl, target.namespace)
+    rootsecret.ensure(kubectl, target)  # charts with an existingSecret need it first
     for release in _releases(target):
         args = ["upgrade", "--install", *release_args(release, target.namespace, overlay, refs)]
         with phase(f"helm install {release.name} ({variant}) into {target.namespace}"):

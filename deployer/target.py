@@ -20,7 +20,8 @@ from typing import Any
 import jsonschema
 import yaml
 
-from deployer import objectnames
+from deployer import charts, objectnames
+from deployer.charts import ChartRef
 from deployer.paths import SOURCE_ROOT
 from kernel.errors import BadInputError
 
@@ -50,7 +51,7 @@ class ImageValues:
 @dataclass(frozen=True)
 class Release:
     name: str
-    chart: Path
+    chart: Path | ChartRef  # a local folder or .tgz, or a reference pulled at install
     values: tuple[Path, ...] = ()
     set: Mapping[str, str] = field(default_factory=dict)
     images: tuple[ImageValues, ...] = ()
@@ -81,6 +82,7 @@ class MinioSpec:
     user_key: str
     password_key: str
     bucket: str
+    create_secret: bool = False  # chaosgate makes the Secret before installing (deployer.rootsecret)
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,15 @@ class AppSpec:
     def object_name(self, key: str) -> str:
         """The object name in MinIO's bucket under which the app stores ``key``."""
         return objectnames.object_name(self.stored_as, key)
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """A preflight finding accepted knowingly (the check lives in chaos.preflight)."""
+
+    check: str  # a check id, e.g. CG008-missing-probe, or its short form CG008
+    object: str  # as the finding names it: [namespace/]Kind/name
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -126,6 +137,7 @@ class Target:
     description: str = ""
     # role -> URL the harness uses on an existing cluster (ingress, LoadBalancer).
     urls: dict[str, str] = field(default_factory=dict)
+    waivers: tuple[Waiver, ...] = ()  # preflight findings accepted, each with its reason
 
     def variants(self) -> tuple[str, ...]:
         """The variants this target can deploy: the plain stack and its overlays."""
@@ -227,6 +239,7 @@ def _build(raw: Mapping[str, Any], file: Path) -> Target:
             user_key=creds.get("userKey", "rootUser"),
             password_key=creds.get("passwordKey", "rootPassword"),
             bucket=minio["bucket"],
+            create_secret=bool(creds.get("create", False)),
         ),
         deploy=_deploy(raw["deploy"], base) if "deploy" in raw else None,
         app=_app(app) if app else None,
@@ -236,6 +249,9 @@ def _build(raw: Mapping[str, Any], file: Path) -> Target:
         scenarios=tuple(raw.get("scenarios", ())),
         slo=_under(base, raw["slo"]) if "slo" in raw else None,
         urls={role: str(url).rstrip("/") for role, url in raw.get("urls", {}).items()},
+        waivers=tuple(
+            Waiver(w["check"], w["object"], w["reason"].strip()) for w in raw.get("preflight", {}).get("waive", ())
+        ),
     )
 
 
@@ -276,7 +292,7 @@ def _deploy(raw: Mapping[str, Any], base: Path) -> Deploy:
     releases = tuple(
         Release(
             name=r["name"],
-            chart=_under(base, r["chart"]),
+            chart=_chart(r["chart"], base),
             values=tuple(_under(base, v) for v in r.get("values", ())),
             set=_strings(r.get("set", {})),
             images=tuple(ImageValues(i["image"], i["repository"], i["tag"]) for i in r.get("images", ())),
@@ -292,6 +308,11 @@ def _deploy(raw: Mapping[str, Any], base: Path) -> Deploy:
         for name, v in raw.get("variants", {}).items()
     }
     return Deploy(tuple(images), releases, variants)
+
+
+def _chart(raw: str | Mapping[str, Any], base: Path) -> Path | ChartRef:
+    ref = charts.from_target(raw)
+    return ref if ref is not None else _under(base, str(raw))
 
 
 def reference_problems(target: Target) -> list[str]:
@@ -328,7 +349,9 @@ def _release_problems(deploy: Deploy) -> list[str]:
     for i, release in enumerate(deploy.releases):
         where = f"deploy.releases[{i}]"
         chart = release.chart
-        if not ((chart / "Chart.yaml").is_file() or (chart.is_file() and chart.name.endswith(".tgz"))):
+        if isinstance(chart, Path) and not (
+            (chart / "Chart.yaml").is_file() or (chart.is_file() and chart.name.endswith(".tgz"))
+        ):
             problems.append(
                 f"{where}.chart: {chart} is neither a chart folder (with Chart.yaml) nor a .tgz; "
                 "fix: a path relative to the target file"

@@ -159,10 +159,10 @@ def _scenario(result: Mapping[str, Any], charts: Sequence[str]) -> str:
         parts.append(f'<h3>Logs of the scenario\'s window</h3><p class="logs">{links}</p>')
     findings = result.get("findings") or []
     if findings:
-        rows = [
-            [escape(f.get(k, "")) for k in ("check", "severity", "object", "field", "why", "fix")] for f in findings
-        ]
-        parts.append("<h3>Findings</h3>" + table(rows, ("check", "severity", "object", "field", "why", "fix")))
+        # A waived finding stays in the table with the target's reason for it.
+        columns = ("check", "severity", "object", "field", "why", "fix", "waived")
+        rows = [[escape(f.get(k, "")) for k in columns] for f in findings]
+        parts.append("<h3>Findings</h3>" + table(rows, columns))
     return "\n".join(parts)
 
 

@@ -12,6 +12,7 @@ from chaos import preflight as preflight_rules
 from chaos.clients import Credentials, s3_client
 from chaos.kube import connect
 from chaos.minio_health import ProbeError, Topology, admin_info
+from chaos.preflight import waivers
 from chaos.settings import Settings
 from chaos.timeline import Timeline
 from chaos.verdict import ScenarioResult
@@ -123,8 +124,9 @@ class StackManager:
 
 def preflight(target: Target, result: ScenarioResult, run_dir: Path) -> None:
     """The target's rendered manifests (default variant) through the
-    MinIO-aware static checks: each error a failed check of the row, each
-    warning stated; all of them in preflight.json."""
+    MinIO-aware static checks: each error a failed check of the row unless the
+    target waives it with a reason, each warning stated; all of them, waived
+    or not, in preflight.json. A waiver that matches nothing is bad input."""
     if target.deploy is None:
         result.not_applicable(f"target {target.name} has no deploy section: there are no manifests to check")
         return
@@ -132,15 +134,24 @@ def preflight(target: Target, result: ScenarioResult, run_dir: Path) -> None:
     findings = preflight_rules.check(
         preflight_rules.parse_manifests(text), minio_selector=target.minio.selector, values_texts=values
     )
-    result.findings = [f.to_dict() for f in findings]
+    judged = waivers.apply(findings, target.waivers, tuple(preflight_rules.CHECKS))
+    result.findings = [j.to_dict() for j in judged]
     (run_dir / "preflight.json").write_text(json.dumps(result.findings, indent=2) + "\n")
     # Short reasons for the verdict table; why and fix are in the findings table.
-    errors = [f for f in findings if f.severity == "error"]
+    errors = [j.finding for j in judged if j.finding.severity == "error" and not j.waived]
     for finding in errors:
         result.fail(f"[{finding.check}] {finding.object} {finding.field}")
-    result.checks += [f"warning: [{f.check}] {f.object} {f.field}" for f in findings if f.severity != "error"]
+    result.checks += [
+        f"waived: [{j.finding.check}] {j.finding.object} {j.finding.field}: {j.waived}" for j in judged if j.waived
+    ]
+    result.checks += [
+        f"warning: [{j.finding.check}] {j.finding.object} {j.finding.field}"
+        for j in judged
+        if j.finding.severity != "error" and not j.waived
+    ]
     if not errors:
-        result.checks.append(f"no finding that loses data or availability in {target.name}'s manifests")
+        waived = " but those waived" if any(j.waived for j in judged) else ""
+        result.checks.append(f"no finding that loses data or availability in {target.name}'s manifests{waived}")
 
 
 def ensure_bucket(url: str, credentials: Credentials, bucket: str) -> None:

@@ -23,6 +23,7 @@ from types import FrameType
 import pytest
 
 from chaos import settings as settings_mod
+from chaos.preflight import CHECKS, waivers
 from chaos.rollback import Rollbacks
 from chaos.rulebook import BAD_INPUT_EXIT
 from chaos.settings import Settings
@@ -86,6 +87,7 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = _settings(config)
     try:
         target = state.target = settings.load_target()
+        waivers.check_known(target.waivers, tuple(CHECKS))  # a typo in a check id costs seconds, not a run
         state.slo = load_slo(settings.slo_path(target))
         if settings.cluster == "kind":
             state.lock = runlock.acquire(settings.cluster_name)
@@ -284,21 +286,30 @@ def target(pytestconfig: pytest.Config) -> Target:
 
 
 @pytest.fixture(scope="session")
-def preflight(pytestconfig: pytest.Config, target: Target, run_dir: Path, timeline: Timeline) -> None:
+def preflight(
+    pytestconfig: pytest.Config, settings: Settings, target: Target, run_dir: Path, timeline: Timeline
+) -> None:
     """The static check of the target's manifests, before any cluster: its
     findings are the preflight row's verdict; the run goes on either way, so
-    the scenarios show what the findings cost."""
-    result = _state(pytestconfig).results.get(PREFLIGHT)
+    the scenarios show what the findings cost, unless --stop-on-preflight."""
+    state = _state(pytestconfig)
+    result = state.results.get(PREFLIGHT)
     if result is None:
         return
     result.start()
     with timeline.span("phase.preflight", target=target.name):
         try:
             clusters.preflight(target, result, run_dir)
+        except BadInputError as exc:  # a waiver that matches nothing, a chart that cannot be pulled
+            result.abort(f"bad input: {exc}")
+            pytest.exit(f"chaosgate: bad input: {exc}", returncode=BAD_INPUT_EXIT)
         except ChaosgateError as exc:
             result.abort(f"the preflight could not run: {exc}")
             return
     result.finish()
+    if settings.stop_on_preflight and result.verdict is Verdict.FAIL:
+        state.stopped = "the run stopped after the failed preflight (--stop-on-preflight)"
+        pytest.exit(f"chaosgate: {state.stopped}", returncode=pytest.ExitCode.TESTS_FAILED)
 
 
 @pytest.fixture(scope="session")
@@ -512,7 +523,7 @@ def _finish(session: pytest.Session, exitstatus: int) -> None:
             started = state.rollbacks.unwind()
         except ChaosgateError as exc:
             state.problems.append(str(exc))
-    why = "the run stopped before it"
+    why = state.stopped or "the run stopped before it"
     if state.interrupted:
         why = f"the run was interrupted ({state.interrupted[0]}) during {_phase(config)}"
     for result in results:

@@ -40,5 +40,7 @@ class RunState:
     """This run began using an existing cluster (it may leave something there)."""
     interrupted: list[str] = field(default_factory=list)
     """Signals received, first one first."""
+    stopped: str = ""
+    """Why the run ended early on purpose (--stop-on-preflight); rows it never reached say so."""
     cleaning: bool = False
     """The session's cleanup and report have begun: signals no longer interrupt."""

@@ -28,7 +28,35 @@ ENV_PARTS = ("PASSWORD", "PASSWD", "SECRET_KEY", "SECRETKEY", "ACCESS_KEY", "ACC
 VALUE_KEY_ENDINGS = ("password", "passwd", "secretkey", "accesskey", "rootuser")
 """Endings of values-file keys (lower case, letters and digits only) that hold a
 credential; `passwordKey` or `existingSecret` name where one is and do not."""
-ONLY_A_REFERENCE = re.compile(r"^\s*(\$\([A-Za-z0-9_]+\)|\$\{[A-Za-z0-9_]+\}|\{\{.*\}\})\s*$")
+ONLY_REFERENCES = re.compile(r"^(\s|\$\((?:[^()]|\([^()]*\))*\)|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|\{\{.*?\}\})+$")
+"""Values made only of substitutions: Kubernetes' $(VAR), the shell's ${VAR},
+$VAR and $(command), Helm's {{ ... }}. The credential is read at run time
+from somewhere else (a Secret, a mounted file), which is how it should arrive."""
+A_PATH = re.compile(r"^(/|\.{1,2}/|~/)[\w.@%+=:,/-]*$")
+"""A file path with no spaces, e.g. a temp file a script writes the keys to
+(MinIO's community chart: MINIO_ACCESSKEY_SECRETKEY_TMP="/tmp/..."). Names
+say where a credential is, not what it is."""
+PLACEHOLDERS = frozenset(
+    {
+        "changeme",
+        "change-me",
+        "change_me",
+        "replaceme",
+        "replace-me",
+        "password",
+        "secret",
+        "todo",
+        "xxx",
+        "minioadmin",
+        "minio123",
+        "admin",
+        "example",
+        "placeholder",
+    }
+)
+"""Well-known stand-ins. They are still flagged: a pod runs with whatever the
+manifest says, and these are the first values anyone tries."""
+EMPTY, PATH, REFERENCE, PLACEHOLDER, LITERAL = "empty", "path", "reference", "placeholder", "literal"
 
 
 def is_credential_env(name: str) -> bool:
@@ -43,18 +71,39 @@ def is_credential_key(key: str) -> bool:
     return plain.endswith(VALUE_KEY_ENDINGS)
 
 
+def value_kind(value: Any) -> str:
+    """What a value given to a credential name is: EMPTY (unset: the chart or
+    the server generates one), PATH or REFERENCE (the credential is elsewhere),
+    PLACEHOLDER (a guessable stand-in, still a credential) or LITERAL."""
+    if isinstance(value, bool) or value is None or not str(value).strip():
+        return EMPTY
+    text = str(value).strip()
+    if ONLY_REFERENCES.match(text):
+        return REFERENCE
+    if A_PATH.match(text):
+        return PATH
+    plain = text.strip("<>*[]{}").lower()
+    if plain in PLACEHOLDERS or re.fullmatch(r"x{3,}|\*{3,}", plain) or (text.startswith("<") and text.endswith(">")):
+        return PLACEHOLDER
+    return LITERAL
+
+
 def is_literal(value: Any) -> bool:
-    if isinstance(value, bool) or value is None:
-        return False
-    text = str(value)
-    return bool(text.strip()) and not ONLY_A_REFERENCE.match(text)
+    """A credential written into the file: a literal or a placeholder."""
+    return value_kind(value) in (PLACEHOLDER, LITERAL)
+
+
+def _why(name: str, value: Any) -> str:
+    if value_kind(value) == PLACEHOLDER:
+        return f"{name} is the placeholder {str(value).strip()!r}, and a placeholder is guessed first"
+    return f"{name} is a literal value"
 
 
 def check_credentials(manifests: Sequence[Doc], values_texts: Mapping[str, str]) -> list[Finding]:
     literals = dict(values_literals(values_texts))
     findings = [
-        Finding(CHECK, ERROR, f"ValuesFile/{file}", field, f"{field} is set to a literal value; {WHY}", FIX)
-        for (file, field), _ in literals.items()
+        Finding(CHECK, ERROR, f"ValuesFile/{file}", field, f"{_why(field, value)}; {WHY}", FIX)
+        for (file, field), value in literals.items()
     ]
     known = {v for value in literals.values() for v in (value, b64_text(value)) if v}
     for doc in manifests:
@@ -100,7 +149,7 @@ def _env_literals(doc: Doc) -> list[Finding]:
             name = str(dig(item, "name"))
             if is_credential_env(name) and is_literal(dig(item, "value")):
                 field = f"{where}.env[{name}].value"
-                why = f"{name} is a literal value in the pod template; {WHY}"
+                why = f"{_why(name, dig(item, 'value'))} in the pod template; {WHY}"
                 findings.append(Finding(CHECK, ERROR, object_ref(doc), field, why, FIX))
     return findings
 
