@@ -218,13 +218,41 @@ def _ports_file(name: str) -> Path:
 
 
 def host_ports(name: str) -> dict[str, int]:
-    """The loopback ports of cluster ``name``'s services, as chosen at create;
-    the NodePorts themselves for a cluster made before ports were chosen."""
+    """The loopback ports of cluster ``name``'s services, as chosen at create.
+    A cluster made from another checkout has no ports file here: then the
+    control plane's published ports say (``docker port``); the NodePorts
+    themselves for a cluster made before ports were chosen."""
     try:
         chosen = json.loads(_ports_file(name).read_text())
     except (OSError, json.JSONDecodeError):
-        return dict(NODE_PORTS)
+        chosen = published_ports(name)
     return {service: int(chosen.get(service, port)) for service, port in NODE_PORTS.items()}
+
+
+def published_ports(name: str) -> dict[str, int]:
+    """Service -> loopback port that Docker publishes for its NodePort on the
+    control-plane container; empty when Docker cannot say."""
+    try:
+        out = run(["docker", "port", f"{name}-control-plane"], timeout=30).stdout
+    except InfraError:
+        return {}
+    return parse_published(out)
+
+
+def parse_published(text: str) -> dict[str, int]:
+    """Lines of ``docker port``, e.g. ``30900/tcp -> 127.0.0.1:52109``."""
+    by_node_port = {port: service for service, port in NODE_PORTS.items()}
+    found: dict[str, int] = {}
+    for line in text.splitlines():
+        inner, _, outer = line.partition(" -> ")
+        node_port = inner.split("/", 1)[0].strip()
+        host, _, host_port = outer.strip().rpartition(":")
+        # The harness dials 127.0.0.1; a mapping on another address is not its way in.
+        if host != "127.0.0.1" or not (node_port.isdigit() and host_port.isdigit()):
+            continue
+        if int(node_port) in by_node_port:
+            found[by_node_port[int(node_port)]] = int(host_port)
+    return found
 
 
 def free_port() -> int:
