@@ -63,6 +63,8 @@ def env_vars_in_code() -> set[str]:
         base = ROOT / entry
         files = [base] if base.is_file() else base.rglob("*.py")
         for path in files:
+            if path.name == "test_refdocs.py":  # names made up to prove the check
+                continue
             names.update(m for m in _ENV.findall(path.read_text()) if not m.endswith("_"))
     return names
 
