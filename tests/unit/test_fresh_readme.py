@@ -1,0 +1,17 @@
+"""The fresh-machine run (tox -e fresh) takes the README's lines as written."""
+
+from tests.fresh import readme
+
+
+def test_the_fresh_script_is_the_readme_s_install_block_and_tox() -> None:
+    text = readme.README.read_text()
+    script = readme.script(text, "/home/newcomer/chaosgate", ("tox",)).splitlines()
+    install = readme.install_lines(text)
+    assert install, "README has no install block"
+    assert script[0] == "set -euxo pipefail"
+    assert script[-1] == "tox"
+    assert "cd /home/newcomer/chaosgate" in script  # the clone line, replaced by the commit under test
+    assert [line for line in install if not readme.CLONE.match(line)] == [
+        line for line in script[1:-1] if line != "cd /home/newcomer/chaosgate"
+    ]
+    assert readme.run_lines(text) == ["tox -e chaos", "tox"]
