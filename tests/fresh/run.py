@@ -9,6 +9,13 @@ commit under test (``git archive HEAD``, in place of the clone) as the user
 ``newcomer``. Needs root (debootstrap), Docker and a link to the Debian
 archive, PyPI and the Go module proxy; prints the wall time.
 
+Behind a TLS-inspecting egress (as here) a fresh machine trusts the egress's
+CA the way its administrator set it up: this host's extra CAs
+(/usr/local/share/ca-certificates) are installed in the container with
+update-ca-certificates, and pip (which keeps its own CA list inside
+virtualenvs) is pointed at the system store in /etc/pip.conf. Nothing of the
+README's lines changes.
+
 ``--commands tox`` (default) runs the fast tier; the chaos tier needs a
 Docker daemon inside and is out of scope. Everything is cold: no cache of
 this machine is shared, so the Go toolchain, the Go modules and the tools
@@ -33,7 +40,13 @@ HOME = "/home/newcomer"
 RUN_TIMEOUT_S = 3 * 3600.0
 """A cold fast tier builds minio, helm and actionlint from source on 2 cores."""
 
+EXTRA_CAS = Path("/usr/local/share/ca-certificates")
+
 PREPARE = f"""set -eux
+if [ -d /fresh/cas ]; then
+  cp /fresh/cas/*.crt /usr/local/share/ca-certificates/ && update-ca-certificates
+  printf '[global]\\ncert = /etc/ssl/certs/ca-certificates.crt\\n' > /etc/pip.conf
+fi
 useradd --create-home --shell /bin/bash newcomer
 echo 'newcomer ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/newcomer
 mkdir {HOME}/chaosgate && tar -xf /fresh/source.tar -C {HOME}/chaosgate
@@ -66,6 +79,11 @@ def main() -> int:
         (folder / "newcomer.sh").write_text(readme.script(text, f"{HOME}/chaosgate", tuple(args.commands)))
         (folder / "prepare.sh").write_text(PREPARE)
         mounts = ["-v", f"{folder}:/fresh:ro"]
+        cas = sorted(EXTRA_CAS.glob("*.crt")) if EXTRA_CAS.is_dir() else []
+        if cas:
+            (folder / "cas").mkdir()
+            for ca in cas:
+                (folder / "cas" / ca.name).write_bytes(ca.read_bytes())
         command = "bash /fresh/prepare.sh && su - newcomer -c 'bash /fresh/newcomer.sh'"
         print(f"fresh: {image}, README lines:\n{(folder / 'newcomer.sh').read_text()}", flush=True)
         result = subprocess.run(
