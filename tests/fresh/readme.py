@@ -27,16 +27,22 @@ def run_lines(text: str) -> list[str]:
     return _block(text, "bash")
 
 
-def script(text: str, checkout: str, run: tuple[str, ...]) -> str:
+def script(text: str, source: str, run: tuple[str, ...]) -> str:
     """A bash script of the README's lines: the install block with its clone
-    replaced by ``checkout`` (the commit under test is copied in, not cloned),
-    then those of the two commands named in ``run``."""
+    replaced by a copy of ``source`` (the commit under test) to the folder the
+    clone would make, then those of the two commands named in ``run``."""
     out = ["set -euxo pipefail"]
     for line in install_lines(text):
-        out.append(f"cd {checkout}" if CLONE.match(line) else line)
+        out.append(_copy_instead(line, source) if CLONE.match(line) else line)
     commands = run_lines(text)
     missing = [c for c in run if c not in commands]
     if missing:
         raise LookupError(f"README.md's commands block lacks {missing}")
     out += [c for c in commands if c in run]
     return "\n".join(out) + "\n"
+
+
+def _copy_instead(clone: str, source: str) -> str:
+    url = clone.split()[2]
+    folder = clone.split()[3] if len(clone.split()) > 3 else url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+    return f"cp -a {source} {folder}"

@@ -49,7 +49,7 @@ if [ -d /fresh/cas ]; then
 fi
 useradd --create-home --shell /bin/bash newcomer
 echo 'newcomer ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/newcomer
-mkdir {HOME}/chaosgate && tar -xf /fresh/source.tar -C {HOME}/chaosgate
+mkdir {HOME}/.commit && tar -xf /fresh/source.tar -C {HOME}/.commit
 chown -R newcomer:newcomer {HOME}
 if command -v go || command -v tox; then echo "not a fresh machine"; exit 3; fi
 """
@@ -76,7 +76,7 @@ def main() -> int:
         archive = ["git", "-C", str(ROOT), "archive", "-o", str(folder / "source.tar"), "HEAD"]
         subprocess.run(archive, check=True, timeout=120)
         text = readme.README.read_text()
-        (folder / "newcomer.sh").write_text(readme.script(text, f"{HOME}/chaosgate", tuple(args.commands)))
+        (folder / "newcomer.sh").write_text(readme.script(text, f"{HOME}/.commit", tuple(args.commands)))
         (folder / "prepare.sh").write_text(PREPARE)
         mounts = ["-v", f"{folder}:/fresh:ro"]
         cas = sorted(EXTRA_CAS.glob("*.crt")) if EXTRA_CAS.is_dir() else []
