@@ -28,12 +28,13 @@ def run_lines(text: str) -> list[str]:
 
 
 def script(text: str, source: str, run: tuple[str, ...]) -> str:
-    """A bash script of the README's lines: the install block with its clone
-    replaced by a copy of ``source`` (the commit under test) to the folder the
-    clone would make, then those of the two commands named in ``run``."""
+    """A bash script of the README's lines: the install block with its clone's
+    URL replaced by ``source`` (a bundle of the commit under test, cloned into
+    the folder the README's clone makes), then those of the two commands
+    named in ``run``."""
     out = ["set -euxo pipefail"]
     for line in install_lines(text):
-        out.append(_copy_instead(line, source) if CLONE.match(line) else line)
+        out.append(_clone_of(line, source) if CLONE.match(line) else line)
     commands = run_lines(text)
     missing = [c for c in run if c not in commands]
     if missing:
@@ -42,7 +43,7 @@ def script(text: str, source: str, run: tuple[str, ...]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _copy_instead(clone: str, source: str) -> str:
-    url = clone.split()[2]
-    folder = clone.split()[3] if len(clone.split()) > 3 else url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
-    return f"cp -a {source} {folder}"
+def _clone_of(clone: str, source: str) -> str:
+    words = clone.split()
+    folder = words[3] if len(words) > 3 else words[2].rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+    return f"git clone {source} {folder}"

@@ -4,9 +4,9 @@ stock Debian bookworm with no Go and no tox.
 The root filesystem comes from debootstrap (deployer/images/rootfs.py, the
 same code that builds the node image's root) with only sudo and
 ca-certificates added, so a newcomer's account can run the README's sudo
-lines. It runs as a Docker container (imported from that tree) holding the
-commit under test (``git archive HEAD``, in place of the clone) as the user
-``newcomer``. Needs root (debootstrap), Docker and a link to the Debian
+lines. It runs as a Docker container (imported from that tree) as the user
+``newcomer``, whose ``git clone`` gets the commit under test (a ``git
+bundle`` of HEAD in place of the URL). Needs root (debootstrap), Docker and a link to the Debian
 archive, PyPI and the Go module proxy; prints the wall time.
 
 Behind a TLS-inspecting egress (as here) a fresh machine trusts the egress's
@@ -49,7 +49,6 @@ if [ -d /fresh/cas ]; then
 fi
 useradd --create-home --shell /bin/bash newcomer
 echo 'newcomer ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/newcomer
-mkdir {HOME}/.commit && tar -xf /fresh/source.tar -C {HOME}/.commit
 chown -R newcomer:newcomer {HOME}
 if command -v go || command -v tox; then echo "not a fresh machine"; exit 3; fi
 """
@@ -73,10 +72,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="fresh-") as tmp:
         folder = Path(tmp)
         folder.chmod(0o755)
-        archive = ["git", "-C", str(ROOT), "archive", "-o", str(folder / "source.tar"), "HEAD"]
-        subprocess.run(archive, check=True, timeout=120)
+        # A bundle, so the README's `git clone` runs (actionlint wants a repository).
+        bundle = ["git", "-C", str(ROOT), "bundle", "create", str(folder / "source.bundle"), "HEAD"]
+        subprocess.run(bundle, check=True, timeout=120)
         text = readme.README.read_text()
-        (folder / "newcomer.sh").write_text(readme.script(text, f"{HOME}/.commit", tuple(args.commands)))
+        (folder / "newcomer.sh").write_text(readme.script(text, "/fresh/source.bundle", tuple(args.commands)))
         (folder / "prepare.sh").write_text(PREPARE)
         mounts = ["-v", f"{folder}:/fresh:ro"]
         cas = sorted(EXTRA_CAS.glob("*.crt")) if EXTRA_CAS.is_dir() else []
