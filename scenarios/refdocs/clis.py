@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from deployer.cli import build_parser
 from reports.__main__ import _parser as reports_parser
 from scenarios.refdocs.markdown import HEADER, need, table
+from scenarios.refdocs.source import ROOT
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -33,15 +35,20 @@ def _page(prog: str, parser: argparse.ArgumentParser, intro: str, source: str) -
                 continue
             spelled = ", ".join(action.option_strings) or action.dest.upper()
             choices = f" ({'/'.join(map(str, action.choices))})" if action.choices else ""
-            default = (
-                ""
-                if action.default in (None, False, argparse.SUPPRESS) or not action.option_strings
-                else action.default
-            )
+            default = _default(action)
             rows.append((f"`{spelled}`{choices}", need(action.help, f"{prog} {name} {spelled}"), default))
         out += f"\n## `{prog} {name}`\n\n{need(helps.get(name), f'{prog} {name}')}\n\n"
         out += table(("argument", "what", "default"), rows)
     return out
+
+
+def _default(action: argparse.Action) -> object:
+    if action.default in (None, False, argparse.SUPPRESS) or not action.option_strings:
+        return ""
+    if isinstance(action.default, Path) and action.default.is_relative_to(ROOT):
+        # As the checkout names it: the page must not depend on where it lies.
+        return action.default.relative_to(ROOT)
+    return action.default
 
 
 def deployer() -> str:

@@ -99,3 +99,8 @@ def test_docs_run_the_deployer_with_tox_s_interpreter_never_the_system_one() -> 
         text = path.read_text()
         assert "sudo python3 -m deployer" not in text, path
         assert "python3 -m deployer" not in text, path
+
+
+def test_no_page_depends_on_where_the_checkout_lies() -> None:
+    for path, text in refdocs.pages().items():
+        assert str(ROOT) not in text, path
