@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from chaos import slo
+from chaos import catalog, slo
 from deployer import target as target_mod
 from deployer.images.upstream import PullSource
 from deployer.providers import ClusterOptions
@@ -95,8 +95,9 @@ class Settings:
     )
     profile: str = option(
         "--profile",
-        "Scenario sizes, durations and set: quick (CI-sized load and outages), full (quick's sizes and the longer "
-        "scenarios too, e.g. rolling restart), standard (twice the load, longer outages, every scenario).",
+        "Load, durations and scenario set: quick (CI-sized load and outages, the core scenarios), full (quick's "
+        "load, every scenario), standard (twice the users, longer outages, larger objects under a lower byte "
+        "budget, every scenario). Numbers: docs/reference/profiles.md.",
         default="quick",
     )
     slo_file: Path | None = option(
@@ -172,7 +173,9 @@ class Settings:
 
     def load_target(self) -> Target:
         """The target file, checked (BadInputError naming the field and the fix)."""
-        return target_mod.load(self.target)
+        target = target_mod.load(self.target)
+        catalog.check_names(target.scenarios, f"target file {target.file}: scenarios")
+        return target
 
     def slo_path(self, target: Target) -> Path | None:
         """--slo-file when given, else the target's own SLO file."""

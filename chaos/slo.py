@@ -138,7 +138,7 @@ class Profile:
     key must stay deleted, in GETs and in listings."""
     extended: bool = False
     """Also run the longer scenarios (rolling restart and the like): they add
-    minutes, so the quick profile CI and the gate run by default leaves them out."""
+    minutes, so the quick profile (the default, and what pull requests run) leaves them out."""
     bytes_per_s: int = 0
     """Bytes per second that medium and large objects may send per Locust
     process (0: no cap), split over those classes by the bytes their weights

@@ -2,3 +2,5 @@
 
 A plain typed library (never imports pytest) plus a CLI: ``python -m deployer``.
 """
+
+import kernel  # noqa: F401  (stops on a Python older than 3.11, naming the fix)

@@ -172,9 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_host.add_argument(
         "--builds",
         choices=["no", "yes", "auto"],
-        default="no",
+        default="auto",
         help="also install what building images from source needs (debootstrap, gcc); "
-        "auto: only when no container registry answers",
+        "auto (default): only when no container registry answers, as `up` decides",
     )
     _add_pull_source(p_host)
     p_host.set_defaults(func=_cmd_host_setup)

@@ -161,10 +161,12 @@ def host_setup(*, dry_run: bool = False, builds: bool = False) -> list[str]:
         needed = host_setup(dry_run=True, builds=builds)
         if needed:
             flag = " --builds yes" if builds else ""
+            # This interpreter, not the system's python3: only it has chaosgate's
+            # dependencies (a fresh Debian has no jsonschema or yaml).
             raise BadInputError(
                 "this host needs changes only root can make:\n  "
                 + "\n  ".join(needed)
-                + f"\nrun: sudo python3 -m deployer host-setup{flag}"
+                + f"\nrun: sudo {sys.executable} -m deployer host-setup{flag}"
             )
         return []
     changes: list[str] = []

@@ -35,6 +35,20 @@ KIND_NODE_IMAGE = "kindest/node:v1.34.0@sha256:7416a61b42b1662ca6ca89f02028ac133
 """kind v0.30.0's default node image (its pkg/apis/config/defaults/image.go), used
 when images are pulled. Its own Kubernetes patch, fixed by that kind release."""
 
+GO_TOOLCHAIN = "go1.26.8"
+"""The Go toolchain chaosgate fetches (deployer/gotoolchain.py) when no Go on the
+machine is new enough: the one the builds were measured with here. Served by
+the Go module proxy as golang.org/toolchain v0.0.1-go1.26.8.linux-amd64."""
+
+GO_TOOLCHAIN_ZIP_SHA256 = "30c2b1bf7dcc88d3eb0a1364e47ddd9128edb3110a30e8a0ef61cd5856b31de7"
+"""sha256 of that module zip as the proxy serves it: a proxy cannot hand out
+another toolchain under the pinned name."""
+
+GO_MINIMUM = (1, 25, 0)
+"""The oldest Go that builds every pinned module (actionlint v1.7.12's go.mod
+says go 1.25.0; Kubernetes v1.34.4 and the MinIO source say 1.24.0). An older
+Go on PATH (Debian 12 ships 1.19) is passed over for the fetched toolchain."""
+
 HELM_VERSION = "v3.19.0"
 
 MINIO_MODULE_VERSION = "v0.0.0-20260212201848-7aac2a2c5b7c"

@@ -47,13 +47,13 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summary", help="a run's verdicts and numbers as Markdown (GitHub step summary) or text")
     p.add_argument("run", type=Path, help="run folder, its summary.json, or a folder of runs (the newest is used)")
-    p.add_argument("--format", choices=("markdown", "text"), default="text")
+    p.add_argument("--format", choices=("markdown", "text"), default="text", help="markdown: for a job's summary page")
     p.add_argument("--report-url", help="where readers find report.html (default: its path in the run folder)")
 
     p = sub.add_parser("compare", help="a run against a baseline run: changes, regressions, data loss")
     p.add_argument("baseline", type=Path, help="the baseline run (e.g. the last green nightly)")
     p.add_argument("run", type=Path, help="the run to judge")
-    p.add_argument("--format", choices=("markdown", "text"), default="text")
+    p.add_argument("--format", choices=("markdown", "text"), default="text", help="markdown: for a job's summary page")
     p.add_argument(
         "--factor",
         type=_factor,

@@ -174,7 +174,8 @@ def pytest_report_collectionfinish(config: pytest.Config) -> str | None:
     names = _state(config).left_out
     if not names:
         return None
-    return f"chaosgate: not in profile {_settings(config).profile}: {', '.join(names)} (run them with --profile full)"
+    profile = _settings(config).profile
+    return f"chaosgate: not in profile {profile}: {', '.join(names)} (run them with --profile full or standard)"
 
 
 @pytest.hookimpl(tryfirst=True)  # before any fixture deploys a stack for it

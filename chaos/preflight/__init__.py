@@ -37,7 +37,7 @@ from chaos.preflight.rules import (
 from chaos.preflight.servers import Context, read_server
 from kernel.errors import BadInputError
 
-__all__ = ["CHECKS", "ERROR", "WARNING", "Finding", "check", "parse_manifests"]
+__all__ = ["CHECKS", "ERROR", "FIXES", "WARNING", "Finding", "check", "parse_manifests"]
 
 CHECKS = {
     "CG001-literal-credentials": "a credential written literally in a pod template, ConfigMap, values file, "
@@ -58,6 +58,33 @@ CHECKS = {
     "CG013-unversioned-bucket": "the app's bucket is left unversioned, where acknowledged deletes can come back",
 }
 """Every check id, with what it flags in one line."""
+
+FIXES = {
+    "CG001-literal-credentials": "keep credentials in a Secret created outside the chart (the chart names it: "
+    "existingSecret or the like) and reference it with secretKeyRef",
+    "CG002-autoscaled-minio": "delete the autoscaler; grow MinIO by adding a server pool, and autoscale the "
+    "stateless app in front instead",
+    "CG003-ephemeral-data": "keep every drive on a PersistentVolumeClaim from volumeClaimTemplates, with a "
+    "StorageClass that keeps the volume when the pod goes",
+    "CG004-pdb-exceeds-quorum": "one PodDisruptionBudget per pool whose maxUnavailable is at most what the pool's "
+    "write quorum can lose",
+    "CG005-servers-share-a-node": "enough schedulable nodes, and pod anti-affinity or topologySpreadConstraints "
+    "(maxSkew: 1) on the server pods",
+    "CG006-too-few-drives": "at least 4 drives per pool, spread over at least 4 servers (e.g. 4 servers x 1 drive)",
+    "CG007-endpoint-list": "one endpoint list naming every server of every pool, with replicas equal to the "
+    "servers it names; erasure sets of 2-16 drives",
+    "CG008-missing-probe": "readinessProbe and livenessProbe httpGet on /minio/health/ready and /minio/health/live "
+    "at MinIO's API port",
+    "CG009-headless-service": "a headless Service (clusterIP: None) named in spec.serviceName with "
+    "publishNotReadyAddresses: true",
+    "CG010-ordered-ready": "spec.podManagementPolicy: Parallel so all servers start together",
+    "CG011-missing-resources": "resources.requests.cpu and .memory, and resources.limits.memory",
+    "CG012-no-disruption-budget": "one PodDisruptionBudget per pool (maxUnavailable: what its write quorum can lose)",
+    "CG013-unversioned-bucket": "turn versioning on for the app's bucket (delete markers need write quorum; a "
+    "refused overwrite's undo then removes only its own version); see docs/findings/delete-resurrection.md",
+}
+"""The usual fix of each check, for the reference (docs/reference/preflight-rules.md);
+each finding carries the fix for its own object."""
 
 Rule = Callable[[Context], list[Finding]]
 RULES: tuple[Rule, ...] = (

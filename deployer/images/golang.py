@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deployer import paths
+from deployer import gotoolchain, paths, pins
 from kernel import procs
 from kernel.errors import BadInputError, InfraError
 from kernel.files import write_if_changed
@@ -50,28 +50,40 @@ class GoToolchain:
 
 
 def find_go() -> GoToolchain:
-    """The Go toolchain: ``$CHAOSGATE_GO``, else ``go`` on PATH, else /usr/local/go.
+    """The Go toolchain: ``$CHAOSGATE_GO`` as given; else ``go`` on PATH or
+    /usr/local/go when it is new enough for the pins (``pins.GO_MINIMUM``);
+    else the pinned toolchain, fetched into the cache through the module proxy.
 
-    Raises ``BadInputError`` naming the fix when there is none."""
+    Raises ``BadInputError`` naming the fix when ``$CHAOSGATE_GO`` is no Go."""
     explicit = os.environ.get(GO_ENV_VAR)
-    candidates: list[Path] = []
     if explicit:
-        candidates.append(Path(explicit).expanduser())
-    else:
-        on_path = shutil.which("go")
-        if on_path:
-            candidates.append(Path(on_path))
-        candidates.append(_FALLBACK_GO)
-    for candidate in candidates:
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            out = procs.run([candidate, "env", "GOVERSION"], timeout=60, env={"GOTOOLCHAIN": "local"})
-            return GoToolchain(candidate, parse_go_version(out.stdout.strip()))
-    where = f"${GO_ENV_VAR}={explicit}" if explicit else f"PATH or {_FALLBACK_GO}"
-    raise BadInputError(
-        f"no Go toolchain found ({where}); chaosgate builds its binaries from source. "
-        f"Install Go 1.24 or newer from https://go.dev/dl (or Debian's golang-1.24 from "
-        f"bookworm-backports) and put `go` on PATH, or set {GO_ENV_VAR} to the go binary."
-    )
+        found = _toolchain_at(Path(explicit).expanduser())
+        if found is None:
+            raise BadInputError(
+                f"${GO_ENV_VAR}={explicit} is not an executable go binary; fix: point it at one, "
+                f"or unset it and chaosgate fetches Go {pins.GO_TOOLCHAIN} into its cache"
+            )
+        return found
+    on_path = shutil.which("go")
+    for candidate in [Path(on_path)] if on_path else []:
+        found = _toolchain_at(candidate)
+        if found is not None and found.version >= pins.GO_MINIMUM:
+            return found
+    found = _toolchain_at(_FALLBACK_GO)
+    if found is not None and found.version >= pins.GO_MINIMUM:
+        return found
+    fetched = gotoolchain.ensure()
+    pinned = _toolchain_at(fetched)
+    if pinned is None:
+        raise InfraError(f"the fetched Go toolchain at {fetched} does not run")
+    return pinned
+
+
+def _toolchain_at(candidate: Path) -> GoToolchain | None:
+    if not (candidate.is_file() and os.access(candidate, os.X_OK)):
+        return None
+    out = procs.run([candidate, "env", "GOVERSION"], timeout=60, env={"GOTOOLCHAIN": "local"})
+    return GoToolchain(candidate, parse_go_version(out.stdout.strip()))
 
 
 def parse_go_version(text: str) -> tuple[int, int, int]:
@@ -96,8 +108,8 @@ def require_go_at_least(toolchain: GoToolchain, go_directive: str, what: str) ->
     if toolchain.version < needed:
         raise BadInputError(
             f"{what} needs Go {go_directive} or newer but {toolchain.path} is "
-            f"{toolchain.version_text}; install a newer Go (https://go.dev/dl) or point "
-            f"{GO_ENV_VAR} at one."
+            f"{toolchain.version_text}; fix: point {GO_ENV_VAR} at a newer Go, or raise "
+            f"deployer.pins.GO_MINIMUM so Go {pins.GO_TOOLCHAIN} is fetched instead of an older one."
         )
 
 

@@ -89,13 +89,13 @@ def test_not_listed(scenario_result):
     raise AssertionError("a scenario the target leaves out must never run")
 
 @pytest.mark.variant("no-such-variant")
-@pytest.mark.scenario("pod-kill-2", title="needs a variant the target lacks")
+@pytest.mark.scenario("node-loss", title="needs a variant the target lacks")
 def test_needs_variant(scenario_result):
     raise AssertionError("a scenario whose variant is missing must never run")
 """
 
 
-@pytest.mark.parametrize(("listed", "code"), [(["pod-kill", "pod-kill-2"], 0), (["pod-kill-2"], 2)])
+@pytest.mark.parametrize(("listed", "code"), [(["pod-kill", "node-loss"], 0), (["node-loss"], 2)])
 def test_scenarios_that_do_not_fit_the_target_are_not_applicable(tmp_path, listed, code):
     """Not applicable rows say why, never run, and count for neither verdict;
     a run where nothing applied is inconclusive, never a pass."""
@@ -116,8 +116,8 @@ def test_scenarios_that_do_not_fit_the_target_are_not_applicable(tmp_path, liste
     rows = {s["name"]: s for s in summary["scenarios"]}
     assert rows["full-outage"]["verdict"] == "not-applicable"
     assert "does not list it" in rows["full-outage"]["reasons"][0]
-    assert rows["pod-kill-2"]["verdict"] == "not-applicable"
-    assert "has no variant 'no-such-variant'" in rows["pod-kill-2"]["reasons"][0]
+    assert rows["node-loss"]["verdict"] == "not-applicable"
+    assert "has no variant 'no-such-variant'" in rows["node-loss"]["reasons"][0]
     if code == 0:
         assert rows["pod-kill"]["verdict"] == "pass"
     else:

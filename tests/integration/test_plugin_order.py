@@ -57,7 +57,7 @@ def test_the_quick_profile_leaves_the_longer_scenarios_out_and_says_so(tmp_path:
     quick = run_plugin(tmp_path, ["--collect-only"])
     names = [line.split("::")[1] for line in quick.stdout.splitlines() if "::" in line]
     assert names == ["test_short"], quick.stdout + quick.stderr
-    assert "not in profile quick: long (run them with --profile full)" in quick.stdout
+    assert "not in profile quick: long (run them with --profile full or standard)" in quick.stdout
     full = run_plugin(tmp_path, ["--collect-only", "--profile", "full"])
     names = [line.split("::")[1] for line in full.stdout.splitlines() if "::" in line]
     assert names == ["test_short", "test_long"], full.stdout + full.stderr

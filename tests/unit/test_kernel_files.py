@@ -37,3 +37,12 @@ def test_locked_excludes_a_second_holder(tmp_path: Path) -> None:
         fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
     with lock_file.open("a") as other:
         fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released after the block
+
+
+def test_an_old_python_is_refused_naming_the_fix() -> None:
+    import kernel  # noqa: PLC0415
+
+    assert kernel.python_too_old((3, 11, 2), "/usr/bin/python3") == ""
+    why = kernel.python_too_old((3, 10, 12), "/usr/bin/python3")
+    assert "needs Python 3.11 or newer; /usr/bin/python3 is 3.10.12" in why
+    assert "python3.11-venv" in why

@@ -21,7 +21,8 @@ from deployer import pins
 from deployer.images import gobuilds, nodeimage, stackpins
 
 ROOT = Path(__file__).resolve().parents[2]
-README = (ROOT / "README.md").read_text()
+# The pins restated for people: the tools and images page.
+README = (ROOT / "docs" / "tools-and-images.md").read_text()
 
 
 def _minor(version: str) -> tuple[int, int]:
