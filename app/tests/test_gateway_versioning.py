@@ -7,9 +7,13 @@ from __future__ import annotations
 import secrets
 
 from gateway_proc import GatewayFactory
+from minio import Minio
 
-from chaos.clients import s3_client
 from tests.fixtures.localminio import LocalMinioCluster
+
+
+def _client(cluster: LocalMinioCluster) -> Minio:
+    return Minio(cluster.endpoint(0), access_key=cluster.access_key, secret_key=cluster.secret_key, secure=False)
 
 
 def test_bucket_is_versioned_with_a_noncurrent_expiry(
@@ -17,7 +21,7 @@ def test_bucket_is_versioned_with_a_noncurrent_expiry(
 ) -> None:
     bucket = f"ver-{secrets.token_hex(4)}"
     gateway = gateway_factory(minio_cluster, GATEWAY_BUCKET=bucket)
-    client = s3_client(minio_cluster.url(0), minio_cluster.credentials)
+    client = _client(minio_cluster)
     assert client.get_bucket_versioning(bucket).status == "Enabled"
     lifecycle = client.get_bucket_lifecycle(bucket)
     assert lifecycle is not None
@@ -39,6 +43,6 @@ def test_bucket_is_versioned_with_a_noncurrent_expiry(
 def test_off_leaves_the_bucket_unversioned(minio_cluster: LocalMinioCluster, gateway_factory: GatewayFactory) -> None:
     bucket = f"nover-{secrets.token_hex(4)}"
     gateway_factory(minio_cluster, GATEWAY_BUCKET=bucket, GATEWAY_BUCKET_VERSIONING="off")
-    client = s3_client(minio_cluster.url(0), minio_cluster.credentials)
+    client = _client(minio_cluster)
     assert client.get_bucket_versioning(bucket).status is None  # never versioned
     assert client.get_bucket_lifecycle(bucket) is None

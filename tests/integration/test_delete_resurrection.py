@@ -157,34 +157,42 @@ def test_unversioned_bucket_acknowledges_a_delete_and_brings_the_object_back(
     minio_cluster_factory: ClusterFactory,
 ) -> None:
     cluster, first = _refused_overwrites(minio_cluster_factory, versioned=False, size=SMALL)
-    # The refused overwrite took the acknowledged version off the drives it reached.
-    assert {_layout(cluster, key) for key in KEYS} == {(0, 0, 1, 1)}
-
+    # At once: with a holder down nothing can read v1 at quorum, so MinIO's
+    # MRF queue cannot heal it back onto the drives the undo emptied.
     _stop(cluster, DOWN)
+    layouts = {key: _layout(cluster, key) for key in KEYS}
+    # The refused overwrite took the acknowledged version off the drives it
+    # reached. A key MRF healed before the stop (v1 on 3 drives) is no tie.
+    tied = [key for key, layout in layouts.items() if layout == (0, 0, 1, 1)]
+    healed = [key for key in KEYS if key not in tied]
+    assert all(sum(layouts[key]) >= 3 for key in healed), layouts
+    if not tied:
+        pytest.skip(f"MRF healed every key before the stop, so none could tie: {layouts}")
+
     client = s3_client(cluster.url(0), cluster.credentials)
-    wrong_404 = [key for key in KEYS if _read(client, key) is None]
-    deletes = {key: _answer(lambda key=key: client.remove_object(BUCKET, key)) for key in KEYS}
-    assert wrong_404 == KEYS, "GET found the acknowledged version with one holder down"
+    wrong_404 = [key for key in tied if _read(client, key) is None]
+    deletes = {key: _answer(lambda key=key: client.remove_object(BUCKET, key)) for key in tied}
+    assert wrong_404 == tied, "GET found the acknowledged version with one holder down"
     assert set(deletes.values()) == {"ok"}, deletes
-    assert {_layout(cluster, key) for key in KEYS} == {(0, 0, 1, 1)}, "the acknowledged delete deleted nothing"
+    assert {_layout(cluster, key) for key in tied} == {(0, 0, 1, 1)}, "the acknowledged delete deleted nothing"
 
     _restart(cluster, DOWN)
     # Resurrected: the deleted keys read back with their first content and are listed.
     wait_until(
-        lambda: Seen(all(_read(client, key) == first[key] for key in KEYS), "not all read back yet"),
+        lambda: Seen(all(_read(client, key) == first[key] for key in tied), "not all read back yet"),
         what="the deleted keys reading back (resurrected)",
         timeout=60,
     )
     listed = {o.object_name for o in client.list_objects(BUCKET, prefix="orders/", recursive=True)}
-    assert listed == set(KEYS)
+    assert listed >= set(tied)
 
 
 def test_versioned_bucket_keeps_the_version_and_the_delete(minio_cluster_factory: ClusterFactory) -> None:
     cluster, first = _refused_overwrites(minio_cluster_factory, versioned=True, size=SMALL)
+    _stop(cluster, DOWN)
     # The undo removed only the refused version: the acknowledged one is on every drive.
     assert {_layout(cluster, key) for key in KEYS} == {(1, 1, 1, 1)}
 
-    _stop(cluster, DOWN)
     client = s3_client(cluster.url(0), cluster.credentials)
     assert all(_read(client, key) == first[key] for key in KEYS)
     assert {_answer(lambda key=key: client.remove_object(BUCKET, key)) for key in KEYS} == {"ok"}

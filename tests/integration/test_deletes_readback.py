@@ -7,14 +7,31 @@ from __future__ import annotations
 
 import io
 import secrets
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-from gateway_proc import GatewayFactory
+import pytest
 
 from chaos import deletes, ledger
 from chaos.clients import http_pool, s3_client
 from deployer.target import AppSpec
 from tests.fixtures.localminio import LocalMinioCluster
+
+# The app tests' way of running the real gateway as a subprocess (one place).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "app" / "tests"))
+from gateway_proc import GatewayFactory, RunningGateway, factory
+
+
+@pytest.fixture
+def gateway_factory(tmp_path: Path) -> Iterator[GatewayFactory]:
+    started: list[RunningGateway] = []
+    try:
+        yield factory(tmp_path, started)
+    finally:
+        for gateway in started:
+            gateway.stop()
+
 
 APP = AppSpec(
     service="gateway",
