@@ -5,7 +5,9 @@ or an unset value; a placeholder is still a credential."""
 
 from __future__ import annotations
 
+import base64
 import copy
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +15,11 @@ import pytest
 
 from chaos.preflight import CHECKS, Finding, check
 from chaos.preflight.credentials import EMPTY, LITERAL, PATH, PLACEHOLDER, REFERENCE, value_kind
+
+# Made per run, like every credential in this project, test data included.
+LITERAL_SECRET = f"Tr{secrets.token_hex(6)}-x"
+ROOT_USER_B64 = base64.b64encode(secrets.token_bytes(9)).decode()
+ROOT_PASSWORD_B64 = base64.b64encode(secrets.token_bytes(18)).decode()
 
 Doc = dict[str, Any]
 NS = "minio-ns"
@@ -75,7 +82,7 @@ def community_stack() -> list[Doc]:
             "kind": "Secret",
             "metadata": {"name": "minio", **meta},
             "type": "Opaque",
-            "data": {"rootUser": "R0VORVJBVEVE", "rootPassword": "R0VORVJBVEVELTAxMjM0NTY3ODk="},
+            "data": {"rootUser": ROOT_USER_B64, "rootPassword": ROOT_PASSWORD_B64},
         },
         {
             "apiVersion": "v1",
@@ -156,7 +163,7 @@ def test_the_community_chart_as_rendered_has_its_true_findings_only() -> None:
 
 
 def _root_password_in_script(docs: list[Doc]) -> None:
-    docs[0]["data"]["initialize"] += 'MINIO_ROOT_PASSWORD="Tr0ub4dor-and-3"\n'
+    docs[0]["data"]["initialize"] += f'MINIO_ROOT_PASSWORD="{LITERAL_SECRET}"\n'
 
 
 def _hpa(docs: list[Doc]) -> None:
@@ -274,7 +281,7 @@ def test_every_rule_has_a_third_party_case() -> None:
         ("<password>", PLACEHOLDER),
         ("minioadmin", PLACEHOLDER),
         ("XXXX", PLACEHOLDER),
-        ("Tr0ub4dor-and-3", LITERAL),
+        (LITERAL_SECRET, LITERAL),
         ("pa$$word", LITERAL),
         ("s3cr3t /with space", LITERAL),
     ],
