@@ -6,24 +6,13 @@ environment, see app/README.md)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from gateway_proc import GatewayFactory, RunningGateway, factory
+from gateway_proc import RunningGateway, factory, gateway_factory  # noqa: F401 (a fixture)
 
 from tests.fixtures.localminio import LocalMinioCluster
 
 pytest_plugins = ["tests.fixtures.minio_local"]
-
-
-@pytest.fixture
-def gateway_factory(tmp_path: Path) -> Iterator[GatewayFactory]:
-    started: list[RunningGateway] = []
-    try:
-        yield factory(tmp_path, started)
-    finally:
-        for gateway in started:
-            gateway.stop()
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,12 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 
 from kernel.errors import InfraError
 from kernel.wait import Seen, wait_until
@@ -109,3 +110,14 @@ def factory(root: Path, started: list[RunningGateway]) -> GatewayFactory:
         return gateway
 
     return start
+
+
+@pytest.fixture
+def gateway_factory(tmp_path: Path) -> Iterator[GatewayFactory]:
+    """Start real gateways against a loopback cluster; every one is stopped after the test."""
+    started: list[RunningGateway] = []
+    try:
+        yield factory(tmp_path, started)
+    finally:
+        for gateway in started:
+            gateway.stop()

@@ -8,10 +8,7 @@ from __future__ import annotations
 import io
 import secrets
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from chaos import deletes, ledger
 from chaos.clients import http_pool, s3_client
@@ -20,18 +17,7 @@ from tests.fixtures.localminio import LocalMinioCluster
 
 # The app tests' way of running the real gateway as a subprocess (one place).
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "app" / "tests"))
-from gateway_proc import GatewayFactory, RunningGateway, factory
-
-
-@pytest.fixture
-def gateway_factory(tmp_path: Path) -> Iterator[GatewayFactory]:
-    started: list[RunningGateway] = []
-    try:
-        yield factory(tmp_path, started)
-    finally:
-        for gateway in started:
-            gateway.stop()
-
+from gateway_proc import GatewayFactory, gateway_factory  # noqa: F401 (a fixture)
 
 APP = AppSpec(
     service="gateway",
@@ -47,7 +33,9 @@ APP = AppSpec(
 
 
 def test_a_round_recorded_and_a_put_back_key_called_resurrected(
-    minio_cluster: LocalMinioCluster, gateway_factory: GatewayFactory, tmp_path: Path
+    minio_cluster: LocalMinioCluster,
+    gateway_factory: GatewayFactory,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
 ) -> None:
     bucket = f"del-{secrets.token_hex(4)}"
     gateway = gateway_factory(minio_cluster, GATEWAY_BUCKET=bucket)

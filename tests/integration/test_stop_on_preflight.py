@@ -4,8 +4,7 @@ so nothing here can create one."""
 
 from pathlib import Path
 
-import yaml
-
+from tests.fixtures.naive_target import naive_target
 from tests.integration.plugin_env import run_plugin
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -13,22 +12,9 @@ NAIVE = ROOT / "examples" / "naive-stack"
 ONLY_PREFLIGHT = "def test_it(preflight):\n    pass\n"
 
 
-def _naive(tmp_path: Path, waive: list[dict[str, str]] | None = None) -> Path:
-    raw = yaml.safe_load((NAIVE / "target.yaml").read_text())
-    release = raw["deploy"]["releases"][0]
-    release["chart"] = str(NAIVE / release["chart"])
-    release["values"] = [str(NAIVE / v) for v in release["values"]]
-    raw.pop("slo", None)
-    if waive is not None:
-        raw["preflight"] = {"waive": waive}
-    path = tmp_path / "target.yaml"
-    path.write_text(yaml.safe_dump(raw))
-    return path
-
-
 def test_stop_on_preflight_ends_the_run_after_a_failed_preflight(tmp_path: Path) -> None:
     (tmp_path / "test_only_preflight.py").write_text(ONLY_PREFLIGHT)
-    target = str(_naive(tmp_path))
+    target = str(naive_target(tmp_path))
     going_on = run_plugin(tmp_path, ["--target", target])
     assert "1 passed" in going_on.stdout, going_on.stdout + going_on.stderr
     assert going_on.returncode == 1, "the failed preflight row fails the run"
@@ -41,7 +27,7 @@ def test_stop_on_preflight_ends_the_run_after_a_failed_preflight(tmp_path: Path)
 
 def test_an_unknown_waiver_check_is_bad_input_at_the_start(tmp_path: Path) -> None:
     (tmp_path / "test_only_preflight.py").write_text(ONLY_PREFLIGHT)
-    target = _naive(tmp_path, [{"check": "CG099", "object": "StatefulSet/minio", "reason": "typo"}])
+    target = naive_target(tmp_path, [{"check": "CG099", "object": "StatefulSet/minio", "reason": "typo"}])
     done = run_plugin(tmp_path, ["--target", str(target)])
     assert done.returncode == 2, done.stdout + done.stderr
     assert "preflight.waive[0].check: 'CG099' is not a preflight check" in done.stdout + done.stderr

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from chaos import settings as settings_mod
 from chaos.__main__ import main as chaos_main
@@ -21,6 +20,7 @@ from deployer import target
 from deployer.target import Waiver
 from kernel.errors import BadInputError
 from scenarios import clusters
+from tests.fixtures.naive_target import naive_target
 
 ROOT = Path(__file__).resolve().parents[2]
 NAIVE = ROOT / "examples" / "naive-stack"
@@ -58,20 +58,6 @@ def test_a_waiver_that_matches_nothing_is_bad_input_naming_the_findings(waiver: 
 # --- the target file -------------------------------------------------------------------------
 
 
-def _naive(tmp_path: Path, waive: list[dict[str, Any]] | None) -> Path:
-    """The naive stack's target with waivers, written elsewhere (paths made absolute)."""
-    raw = yaml.safe_load((NAIVE / "target.yaml").read_text())
-    release = raw["deploy"]["releases"][0]
-    release["chart"] = str(NAIVE / release["chart"])
-    release["values"] = [str(NAIVE / v) for v in release["values"]]
-    raw.pop("slo", None)
-    if waive is not None:
-        raw["preflight"] = {"waive": waive}
-    file = tmp_path / "target.yaml"
-    file.write_text(yaml.safe_dump(raw))
-    return file
-
-
 @pytest.mark.parametrize(
     ("waiver", "field"),
     [
@@ -82,7 +68,7 @@ def _naive(tmp_path: Path, waive: list[dict[str, Any]] | None) -> Path:
 )
 def test_the_schema_wants_a_reason_and_a_check_id(tmp_path: Path, waiver: dict[str, Any], field: str) -> None:
     with pytest.raises(BadInputError) as caught:
-        target.load(_naive(tmp_path, [waiver]))
+        target.load(naive_target(tmp_path, [waiver]))
     assert f"{field}: " in str(caught.value)
 
 
@@ -95,12 +81,12 @@ def _preflight_row(file: Path, run_dir: Path) -> ScenarioResult:
 
 
 def test_waiving_every_error_passes_the_row_and_keeps_the_findings(tmp_path: Path) -> None:
-    plain = _preflight_row(_naive(tmp_path, None), tmp_path)
+    plain = _preflight_row(naive_target(tmp_path, None), tmp_path)
     assert plain.verdict is Verdict.FAIL
     errors = {(f["check"], f["object"]) for f in plain.findings if f["severity"] == "error"}
     assert errors, "the naive stack has errors to waive"
     waive = [{"check": c, "object": o, "reason": f"accepted for the test: {c}"} for c, o in sorted(errors)]
-    waived = _preflight_row(_naive(tmp_path, waive), tmp_path)
+    waived = _preflight_row(naive_target(tmp_path, waive), tmp_path)
     assert waived.verdict is Verdict.PASS, waived.reasons
     assert len(waived.findings) == len(plain.findings)
     written = json.loads((tmp_path / "preflight.json").read_text())
@@ -109,16 +95,16 @@ def test_waiving_every_error_passes_the_row_and_keeps_the_findings(tmp_path: Pat
 
 
 def test_a_stale_waiver_is_bad_input_at_the_preflight(tmp_path: Path) -> None:
-    file = _naive(tmp_path, [{"check": "CG010", "object": "StatefulSet/minio", "reason": "fixed long ago"}])
+    file = naive_target(tmp_path, [{"check": "CG010", "object": "StatefulSet/minio", "reason": "fixed long ago"}])
     with pytest.raises(BadInputError, match="no CG010-ordered-ready finding"):
         _preflight_row(file, tmp_path)
 
 
 def test_the_preflight_command_honours_waivers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert chaos_main(["preflight", "--target", str(_naive(tmp_path, None))]) == 1
+    assert chaos_main(["preflight", "--target", str(naive_target(tmp_path, None))]) == 1
     report = capsys.readouterr().out
     assert "0 waived" in report
-    stale = _naive(tmp_path, [{"check": "CG010", "object": "StatefulSet/minio", "reason": "fixed long ago"}])
+    stale = naive_target(tmp_path, [{"check": "CG010", "object": "StatefulSet/minio", "reason": "fixed long ago"}])
     assert chaos_main(["preflight", "--target", str(stale)]) == BAD_INPUT_EXIT
 
 
