@@ -21,7 +21,7 @@ needs_chromium = pytest.mark.skipif(
 def test_trend_renders_in_chromium(tmp_path):
     runs = tmp_path / "runs"
     shutil.copytree(NIGHTLY, runs)
-    page = write(runs)
+    page, _ = write(runs)
     rendered = render(page, tmp_path / "trend.png", height=1600)
     assert rendered.console_errors == []
     # The browser built the page: the verdict table and one chart per scenario measurement.
