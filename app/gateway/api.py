@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.config import Settings
 from gateway.metrics import GatewayMetrics
 from gateway.objects import OBJECT_ROUTE, OBJECTS_PATH, ObjectRoutes, StreamInterrupted
+from gateway.repair import Repairs
 from gateway.startup import ensure_bucket_within
 from gateway.storage import Storage
 
@@ -95,7 +96,8 @@ class Gateway:
         self.storage = storage
         self.metrics = GatewayMetrics()
         self.metrics.unsafe_ack.set(1 if settings.ack_before_write else 0)
-        self.objects = ObjectRoutes(settings, storage, self.metrics)
+        self.repairs = Repairs(settings, storage, self.metrics)
+        self.objects = ObjectRoutes(settings, storage, self.metrics, self.repairs.note)
 
     def healthz(self) -> dict[str, str]:
         """The process serves HTTP. Says nothing about MinIO on purpose: a
@@ -130,7 +132,11 @@ def create_app(settings: Settings, storage: Storage | None = None) -> FastAPI:
                 extra={"fields": {"event": "unsafe_mode"}},
             )
         await run_in_threadpool(ensure_bucket_within, gw.storage, settings.startup_timeout)
-        yield
+        gw.repairs.start()
+        try:
+            yield
+        finally:
+            await run_in_threadpool(gw.repairs.stop)
 
     app = FastAPI(title="chaosgate object gateway", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.gateway = gw

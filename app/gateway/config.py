@@ -87,6 +87,20 @@ class Settings:
     being current, and expired delete markers, so overwrites and deletes do
     not grow the bucket without bound."""
 
+    repair_refused_writes: bool = True
+    """GATEWAY_REPAIR: ``on`` (the default) heals each key whose PUT or DELETE
+    MinIO refused, once MinIO has write quorum again (gateway.repair says
+    why); ``off`` leaves such keys as MinIO left them."""
+
+    repair_max_age: float = 600.0
+    """GATEWAY_REPAIR_MAX_AGE, seconds a refused key may wait for its heal
+    before it is given up (logged as repair_abandoned and counted)."""
+
+    repair_max_keys: int = 10000
+    """GATEWAY_REPAIR_MAX_KEYS: refused keys kept waiting at most; more are
+    dropped and counted, so an outage under load cannot grow memory without
+    bound."""
+
     ack_before_write: bool = False
     """GATEWAY_ACK_BEFORE_WRITE: test-only. Exactly ``unsafe-ack-before-write``
     makes PUT answer 200 before writing (the write runs afterwards and may
@@ -138,6 +152,16 @@ def bucket_versioning(raw: str | None) -> bool:
     raise ConfigError(f"GATEWAY_BUCKET_VERSIONING={raw!r} must be 'enabled' or 'off'")
 
 
+def on_off(name: str, raw: str | None) -> bool:
+    """Parse a switch: unset, empty or ``on`` means on, ``off`` off; anything else is refused."""
+    value = (raw or "").strip().lower()
+    if value in ("", "on"):
+        return True
+    if value == "off":
+        return False
+    raise ConfigError(f"{name}={raw!r} must be 'on' or 'off'")
+
+
 def load(env: Mapping[str, str]) -> Settings:
     """Build and check Settings from ``env`` (normally ``os.environ``)."""
     url = _required(env, "MINIO_ENDPOINT", "the MinIO API URL, e.g. http://minio:9000")
@@ -175,5 +199,8 @@ def load(env: Mapping[str, str]) -> Settings:
         port=port,
         bucket_versioning=bucket_versioning(env.get("GATEWAY_BUCKET_VERSIONING")),
         noncurrent_days=int(_number(env, "GATEWAY_NONCURRENT_DAYS", Settings.noncurrent_days, minimum=1)),
+        repair_refused_writes=on_off("GATEWAY_REPAIR", env.get("GATEWAY_REPAIR")),
+        repair_max_age=_number(env, "GATEWAY_REPAIR_MAX_AGE", Settings.repair_max_age, minimum=1),
+        repair_max_keys=int(_number(env, "GATEWAY_REPAIR_MAX_KEYS", Settings.repair_max_keys, minimum=1)),
         ack_before_write=ack_before_write(env.get("GATEWAY_ACK_BEFORE_WRITE")),
     )

@@ -49,3 +49,15 @@ class GatewayMetrics:
             "1 when the test-only mode that acknowledges writes before storing them is on.",
             registry=self.registry,
         )
+        self.repairs_pending = Gauge(
+            "gateway_repairs_pending",
+            "Keys whose PUT or DELETE MinIO refused, waiting for a heal (gateway.repair).",
+            registry=self.registry,
+        )
+        self.repairs = Counter(
+            "gateway_repairs",
+            "Refused writes settled, by outcome (healed, abandoned after GATEWAY_REPAIR_MAX_AGE, "
+            "dropped past GATEWAY_REPAIR_MAX_KEYS).",
+            ["outcome"],
+            registry=self.registry,
+        )

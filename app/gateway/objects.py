@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import BackgroundTasks, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -96,10 +96,19 @@ class ObjectResponse(StreamingResponse):
 
 
 class ObjectRoutes:
-    def __init__(self, settings: Settings, storage: Storage, metrics: GatewayMetrics) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        storage: Storage,
+        metrics: GatewayMetrics,
+        refused: Callable[[str], None] = lambda key: None,
+    ) -> None:
         self.settings = settings
         self.storage = storage
         self.metrics = metrics
+        # Told each key whose PUT or DELETE MinIO refused: it may have landed
+        # on some drives all the same (gateway.repair heals it).
+        self.refused = refused
 
     def _too_large(self) -> JSONResponse:
         limit = self.settings.max_object_bytes
@@ -150,6 +159,8 @@ class ObjectRoutes:
         if isinstance(exc, DigestMismatch):
             return error(400, "sha256_mismatch", str(exc), sha256=exc.actual)
         if isinstance(exc, StorageError):
+            if exc.reached:
+                self.refused(key)
             return storage_failure(self.metrics, "put", exc)
         log.info("client left during the body", extra={"fields": {"event": "client_disconnect", "key": key}})
         return Response(status_code=CLIENT_CLOSED)
@@ -216,6 +227,8 @@ class ObjectRoutes:
         try:
             await run_in_threadpool(self.storage.delete, key)
         except StorageError as exc:
+            if exc.reached:
+                self.refused(key)
             return storage_failure(self.metrics, "delete", exc)
         return Response(status_code=204)
 

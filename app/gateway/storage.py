@@ -23,7 +23,7 @@ from minio.helpers import DictType
 from minio.lifecycleconfig import Expiration, LifecycleConfig, NoncurrentVersionExpiration, Rule
 from minio.versioningconfig import VersioningConfig
 from urllib3 import BaseHTTPResponse, PoolManager
-from urllib3.exceptions import HTTPError, MaxRetryError
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, MaxRetryError, NewConnectionError
 from urllib3.util import Retry, Timeout
 
 from gateway.config import Settings
@@ -35,11 +35,14 @@ _NOT_FOUND_CODES = frozenset({"NoSuchKey", "NoSuchObject"})
 class StorageError(Exception):
     """MinIO answered with an error that is not about availability (HTTP 502)."""
 
-    def __init__(self, operation: str, upstream: str, detail: str) -> None:
+    def __init__(self, operation: str, upstream: str, detail: str, *, reached: bool = True) -> None:
         super().__init__(f"{operation}: {upstream}: {detail}")
         self.operation = operation
         self.upstream = upstream
         self.detail = detail
+        self.reached = reached
+        """False when no connection to MinIO was made, so nothing of the
+        request can have landed; True when MinIO may have acted on part of it."""
 
 
 class StorageUnavailable(StorageError):
@@ -100,7 +103,8 @@ def _translated(operation: str) -> Iterator[None]:
         # MinIO without quorum may never answer at all (a server alone of
         # four holds requests for minutes), so a read timeout is an outage.
         cause = exc.reason if isinstance(exc, MaxRetryError) and exc.reason is not None else exc
-        raise StorageUnavailable(operation, type(cause).__name__, str(cause)) from exc
+        reached = not isinstance(cause, NewConnectionError | ConnectTimeoutError)
+        raise StorageUnavailable(operation, type(cause).__name__, str(cause), reached=reached) from exc
 
 
 class ObjectStream:

@@ -79,3 +79,15 @@ def test_bucket_versioning_is_on_unless_turned_off_by_name() -> None:
             bucket_versioning(value)
     with pytest.raises(ConfigError, match="GATEWAY_NONCURRENT_DAYS"):
         load({**BASE, "GATEWAY_NONCURRENT_DAYS": "0"})
+
+
+def test_repair_is_on_by_default_and_its_switch_takes_only_on_or_off() -> None:
+    settings = load(BASE)
+    assert (settings.repair_refused_writes, settings.repair_max_age, settings.repair_max_keys) == (True, 600.0, 10000)
+    assert load({**BASE, "GATEWAY_REPAIR": "off"}).repair_refused_writes is False
+    assert load({**BASE, "GATEWAY_REPAIR": "ON"}).repair_refused_writes is True
+    for value in ("false", "0", "no"):
+        with pytest.raises(ConfigError, match="GATEWAY_REPAIR='.*' must be 'on' or 'off'"):
+            load({**BASE, "GATEWAY_REPAIR": value})
+    with pytest.raises(ConfigError, match="GATEWAY_REPAIR_MAX_KEYS"):
+        load({**BASE, "GATEWAY_REPAIR_MAX_KEYS": "0"})
