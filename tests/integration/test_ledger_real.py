@@ -11,6 +11,7 @@ import shutil
 import time
 
 import pytest
+from minio.error import S3Error
 
 from chaos import ledger
 from chaos.clients import abort_incomplete_uploads, http_pool, lister, object_reader, s3_client
@@ -76,10 +77,20 @@ def _put(client, bucket, key, data, *, size_class="small"):
     )
 
 
-def _put_large(client, bucket, key):
-    stream = PatternStream(LARGE, seed=int.from_bytes(os.urandom(8)))
-    sent = time.time()
-    client.put_object(bucket, key, stream, LARGE, part_size=PART_SIZE, num_parallel_uploads=1)
+def _put_large(client, bucket, key, attempts=3):
+    """One acknowledged multipart PUT. On a loaded host MinIO can refuse one
+    with SlowDownWrite while a drive call times out, though every server is
+    up; what these tests look at is the stored object, so try again."""
+    for attempt in range(1, attempts + 1):
+        stream = PatternStream(LARGE, seed=int.from_bytes(os.urandom(8)))
+        sent = time.time()
+        try:
+            client.put_object(bucket, key, stream, LARGE, part_size=PART_SIZE, num_parallel_uploads=1)
+            break
+        except S3Error as exc:
+            if exc.code != "SlowDownWrite" or attempt == attempts:
+                raise
+            time.sleep(2)
     latency_ms = (time.time() - sent) * 1000
     return ledger.Write(
         key, LARGE, stream.finish(), ledger.ACKED, time.time(), "s3", latency_ms, "", "put", "large", multipart=True
