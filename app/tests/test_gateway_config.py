@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+from pathlib import Path
 
 import pytest
 from gateway.config import UNSAFE_ACK_VALUE, ConfigError, ack_before_write, bucket_versioning, load
@@ -87,7 +89,17 @@ def test_repair_is_on_by_default_and_its_switch_takes_only_on_or_off() -> None:
     assert load({**BASE, "GATEWAY_REPAIR": "off"}).repair_refused_writes is False
     assert load({**BASE, "GATEWAY_REPAIR": "ON"}).repair_refused_writes is True
     for value in ("false", "0", "no"):
-        with pytest.raises(ConfigError, match="GATEWAY_REPAIR='.*' must be 'on' or 'off'"):
+        with pytest.raises(ConfigError, match=r"GATEWAY_REPAIR='.*' must be 'on' or 'off'"):
             load({**BASE, "GATEWAY_REPAIR": value})
     with pytest.raises(ConfigError, match="GATEWAY_REPAIR_MAX_KEYS"):
         load({**BASE, "GATEWAY_REPAIR_MAX_KEYS": "0"})
+
+
+def test_every_setting_read_from_the_environment_is_in_the_readme() -> None:
+    source = (Path(__file__).resolve().parents[1] / "gateway" / "config.py").read_text()
+    read = set(re.findall(r'env(?:\.get)?\(\s*"((?:GATEWAY|MINIO)_[A-Z_]+)"', source))
+    read |= set(re.findall(r'_number\(env, "(GATEWAY_[A-Z_]+)"', source))
+    read |= set(re.findall(r'_required\(env, "((?:GATEWAY|MINIO)_[A-Z_]+)"', source))
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert len(read) >= 15, read
+    assert sorted(name for name in read if f"`{name}`" not in readme) == []
