@@ -16,10 +16,16 @@ update-ca-certificates, and pip (which keeps its own CA list inside
 virtualenvs) is pointed at the system store in /etc/pip.conf. Nothing of the
 README's lines changes.
 
-``--commands tox`` (default) runs the fast tier; the chaos tier needs a
-Docker daemon inside and is out of scope. Everything is cold: no cache of
-this machine is shared, so the Go toolchain, the Go modules and the tools
-built from them are all fetched and made inside.
+``--commands tox`` (default) runs the fast tier. ``tox -e chaos`` then runs
+as written too, as far as a machine without Docker gets: its preflight
+renders the target with the helm it builds, and it must stop with exit 2
+naming the host-setup command (the container has no Docker daemon: one
+inside needs a privileged container, and the host's socket would make
+kind's bind mounts name paths of the container). The chaos tier's tools
+phase follows: kind, kubectl, helm and minio resolved as a run resolves
+them, built from source. The images are not built inside. Everything is
+cold: no cache of this machine is shared, so the Go toolchain, the Go
+modules and the tools built from them are all fetched and made inside.
 """
 
 from __future__ import annotations
@@ -54,6 +60,27 @@ if command -v go || command -v tox; then echo "not a fresh machine"; exit 3; fi
 """
 
 
+CHAOS = "tox -e chaos"
+CHAOS_WITHOUT_DOCKER = f"""set +e
+{CHAOS} 2>&1 | tee /tmp/chaos.out
+code=${{PIPESTATUS[0]}}
+set -e
+if [ "$code" != 2 ] || ! grep -q 'deployer host-setup' /tmp/chaos.out; then
+  echo "fresh: '{CHAOS}' without Docker exited $code, not 2 naming host-setup"; exit 1
+fi
+.tox/chaos/bin/python -m deployer tools kind kubectl helm minio
+"""
+"""The chaos tier on a machine without Docker: exit 2 with the fix named,
+then its tools phase."""
+
+
+def newcomer_script(text: str, commands: tuple[str, ...]) -> str:
+    """The README's install block and ``commands``; ``tox -e chaos`` last,
+    as CHAOS_WITHOUT_DOCKER runs it."""
+    script = readme.script(text, "/fresh/source.bundle", tuple(c for c in commands if c != CHAOS))
+    return script + CHAOS_WITHOUT_DOCKER if CHAOS in commands else script
+
+
 def _image() -> str:
     tag = f"chaosgate/fresh-{SPEC.suite}:{SPEC.key()}"
     present = subprocess.run(["docker", "image", "inspect", tag], capture_output=True, check=False, timeout=60)
@@ -65,7 +92,12 @@ def _image() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="tox -e fresh --", description=__doc__.splitlines()[0])
-    parser.add_argument("--commands", nargs="+", default=["tox"], help="which README commands to run (default: tox)")
+    parser.add_argument(
+        "--commands",
+        nargs="+",
+        default=["tox", CHAOS],
+        help=f"which README commands to run (default: tox and {CHAOS!r}, the latter up to its tools phase)",
+    )
     args = parser.parse_args()
     started = time.monotonic()
     image = _image()
@@ -76,7 +108,7 @@ def main() -> int:
         bundle = ["git", "-C", str(ROOT), "bundle", "create", str(folder / "source.bundle"), "HEAD"]
         subprocess.run(bundle, check=True, timeout=120)
         text = readme.README.read_text()
-        (folder / "newcomer.sh").write_text(readme.script(text, "/fresh/source.bundle", tuple(args.commands)))
+        (folder / "newcomer.sh").write_text(newcomer_script(text, tuple(args.commands)))
         (folder / "prepare.sh").write_text(PREPARE)
         mounts = ["-v", f"{folder}:/fresh:ro"]
         cas = sorted(EXTRA_CAS.glob("*.crt")) if EXTRA_CAS.is_dir() else []
