@@ -41,6 +41,10 @@ def heal_object(http: PoolManager, url: str, keys: tuple[str, str], bucket: str,
     while True:
         status = _post(http, url, keys, path, query={"clientToken": token}, body=b"")
         summary = status.get("Summary")
+        left = _drives_left(status)
+        if left:
+            # A drive that refused the heal (still failing) keeps the key split.
+            raise HealFailed(f"the heal of {bucket}/{key} left drives {left}")
         if summary == "finished":
             return
         if summary == "stopped":
@@ -48,6 +52,22 @@ def heal_object(http: PoolManager, url: str, keys: tuple[str, str], bucket: str,
         if time.monotonic() >= deadline:
             raise HealFailed(f"the heal of {bucket}/{key} was still {summary!r} after {timeout:g}s")
         time.sleep(_POLL)
+
+
+def _drives_left(status: dict[str, object]) -> list[str]:
+    """Drives an item of the heal left in a state other than ok. A drive
+    whose server is offline is not one: once it returns, the version the heal
+    wrote everywhere else has quorum over whatever that drive kept."""
+    left: list[str] = []
+    items = status.get("Items")
+    for item in items if isinstance(items, list) else []:
+        after = item.get("after") if isinstance(item, dict) else None
+        drives = after.get("drives") if isinstance(after, dict) else None
+        for drive in drives if isinstance(drives, list) else []:
+            state = drive.get("state") if isinstance(drive, dict) else None
+            if state not in ("ok", "offline"):
+                left.append(f"{drive.get('endpoint')}: {state}")
+    return left
 
 
 def _post(
