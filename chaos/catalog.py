@@ -29,6 +29,7 @@ SCENARIOS = (
     "pool-expansion",
     "delete-resurrection",
     "negative-unversioned",
+    "negative-unrepaired",
 )
 """Every fault scenario, in the order the suite runs them."""
 

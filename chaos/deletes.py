@@ -29,7 +29,7 @@ from urllib3 import PoolManager
 from urllib3.exceptions import HTTPError
 
 from chaos.clients import object_reader
-from chaos.ledger import DELETE, PUT, LedgerWriter, Write, outcome_of_status
+from chaos.ledger import DELETE, PUT, LedgerWriter, StoreRefused, Write, outcome_of_status
 from chaos.ledger.records import ACKED, INDETERMINATE
 from deployer.target import AppSpec
 
@@ -71,10 +71,23 @@ class Round:
     flapping: list[str] = field(default_factory=list)
     listed: list[int] = field(default_factory=list)
     """How many of the acknowledged-deleted keys each listing showed."""
+    answers: dict[str, list[str]] = field(default_factory=dict)
+    """Key whose delete was refused -> every answer read_refused saw for it."""
 
     @property
     def acked_deletes(self) -> list[str]:
         return [k for k, outcome in self.deletes.items() if outcome == ACKED]
+
+    @property
+    def refused_deletes(self) -> list[str]:
+        return [k for k, outcome in self.deletes.items() if outcome != ACKED]
+
+    @property
+    def split(self) -> list[str]:
+        """Refused-delete keys that did not read one way: present (the first
+        content, listed) or absent (404, unlisted) are what a refused delete
+        allows; a mix of the two, or other content, is neither."""
+        return sorted(k for k, seen in self.answers.items() if not consistent(set(seen)))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +99,8 @@ class Round:
             "resurrected": dict(sorted(self.resurrected.items())),
             "flapping": sorted(self.flapping),
             "listed_after_delete": self.listed,
+            "refused_deletes": len(self.refused_deletes),
+            "split": {k: sorted(set(self.answers[k])) for k in self.split},
         }
 
 
@@ -246,6 +261,37 @@ def read_back(s3: Minio, bucket: str, object_name: Callable[[str], str], rnd: Ro
     for name in always:
         # Listed every time, though GET and HEAD may have found nothing.
         rnd.resurrected.setdefault(by_name[name], "listed")
+
+
+READS = 6
+"""GETs of each refused-delete key after recovery: with a tie on the drives
+about half of them answer each way."""
+
+
+def consistent(seen: set[str]) -> bool:
+    return seen <= {"first", "listed"} or seen <= {"absent", "unlisted"}
+
+
+def read_refused(s3: Minio, bucket: str, object_name: Callable[[str], str], rnd: Round) -> None:
+    """GET every key whose delete was refused READS times and list LISTINGS
+    times; each answer lands in ``rnd.answers`` ("first", "absent", "other";
+    "listed", "unlisted")."""
+    read = object_reader(s3, bucket)
+    keys = rnd.refused_deletes
+    for key in keys:
+        seen = rnd.answers.setdefault(key, [])
+        for _ in range(READS):
+            try:
+                got = read(object_name(key))
+            except StoreRefused:
+                seen.append("refused")
+                continue
+            seen.append("absent" if got is None else "first" if got[0] == rnd.first.get(key) else "other")
+    by_name = {object_name(k): k for k in keys}
+    for _ in range(LISTINGS):
+        names = {o.object_name for o in _list(s3, bucket, _common_prefix(set(by_name))) if o.object_name in by_name}
+        for name, key in by_name.items():
+            rnd.answers[key].append("listed" if name in names else "unlisted")
 
 
 def split_listings(seen: list[set[str]]) -> tuple[list[str], list[str]]:

@@ -16,6 +16,16 @@ answers 204 and deletes nothing (docs/findings/delete-resurrection.md). The
 reference stack versions its bucket and must keep every delete; the
 unversioned variant is the negative control and must be caught.
 
+In the same window more keys are deleted through the app: each delete
+marker reaches only the drives that take writes, MinIO answers an error and
+the marker stays there. With data drives equal to parity that is a read
+quorum of its own, so until a heal the key answers 200 and 404 by turns and
+listings drop it. A refused delete allows present or absent, not both: every
+such key is read and listed several times after recovery, and one that
+answers both ways is *split*. The reference stack's gateway heals each key
+whose write MinIO refused; the `unrepaired` variant turns that off and is
+the negative control that must be caught.
+
 When a key comes back, each drive's view of it (its xl.meta versions, read
 on the node) at the delete and after recovery, and MinIO's drive states at
 the delete, are saved as evidence beside the report.
@@ -48,8 +58,17 @@ KEYS_PER_ROUND = 40
 """Keys per round: a few seconds of requests per phase, and enough that a
 rate shows as a count rather than a coin toss."""
 
+HELD_PER_ROUND = 20
+"""Keys per round deleted through the app while their delete marker's
+commit is refused: MinIO answers an error and the marker stays on the
+drives it reached."""
 
-def resurrection(scenario: ScenarioRun, rounds: int, *, expect_loss: bool) -> None:
+NOTHING, RESURRECTED, SPLIT = "nothing", "resurrected", "split"
+"""What a run must find: nothing (the reference stack), acknowledged deletes
+that came back, or refused deletes left split between present and absent."""
+
+
+def resurrection(scenario: ScenarioRun, rounds: int, *, expect: str = NOTHING) -> None:
     stack = scenario.stack
     app = stack.target.app
     if app is None or not app.delete_path:
@@ -63,20 +82,27 @@ def resurrection(scenario: ScenarioRun, rounds: int, *, expect_loss: bool) -> No
     s3 = s3_client(stack.minio_url, stack.credentials, http=http_pool(read=30))
     evidence: dict[str, Any] = {"refusing": refusing, "down": refusing[-1], "rounds": []}
     found: list[deletes.Round] = []
+    held_rounds: list[deletes.Round] = []
     with LedgerWriter(scenario.ledger_dir / "deletes.jsonl") as ledger:
         client = deletes.AppClient(stack.app_url, app, http_pool(read=15), ledger)
         for index in range(rounds):
             rnd = deletes.Round(index, [f"{scenario.result.name}/r{index}/k{i:03d}" for i in range(KEYS_PER_ROUND)])
+            held = deletes.Round(index, [f"{scenario.result.name}/r{index}/d{i:03d}" for i in range(HELD_PER_ROUND)])
             deletes.write_first(client, rnd)
+            deletes.write_first(client, held)
             names = [app.object_name(k) for k in rnd.first]
+            held_names = [app.object_name(k) for k in held.first]
             with (
                 scenario.fault("commit-refused", round=index, drives=refusing),
                 _direct(scenario, refusing[0]) as direct,
             ):
                 scenario.record_proof(
-                    commitfault.refuse(refusing_drives, stack.bucket, names, rollbacks=scenario.rollbacks)
+                    commitfault.refuse(refusing_drives, stack.bucket, names + held_names, rollbacks=scenario.rollbacks)
                 )
                 deletes.overwrite(deletes.DirectClient(direct, stack.bucket, app.object_name, ledger), rnd)
+                # Through the app, as a user deletes: each marker reaches only
+                # the drives that do not refuse, short of write quorum.
+                deletes.delete(client, held)
                 commitfault.allow(refusing_drives, rollbacks=scenario.rollbacks)
             with scenario.fault("server-down", round=index, server=refusing[-1]):
                 scenario.record_proof(
@@ -87,15 +113,27 @@ def resurrection(scenario: ScenarioRun, rounds: int, *, expect_loss: bool) -> No
                 faults.restore_servers(stack.kube, stack.namespace, statefulset, rollbacks=scenario.rollbacks)
             healed = scenario.wait_rejoined(time.time(), scenario.slo.healed_max_s)
             deletes.read_back(s3, stack.bucket, app.object_name, rnd)
-            row = rnd.to_dict() | {"healed_s": healed}
+            deletes.read_refused(s3, stack.bucket, app.object_name, held)
+            row = rnd.to_dict() | {"healed_s": healed, "refused_deletes": held.to_dict()}
             if rnd.resurrected or rnd.flapping:
                 row["evidence"] = _evidence(scenario, list(drives.values()), rnd, snapshot)
+            if held.split:
+                split_names = [app.object_name(k) for k in held.split]
+                row["split_drives_after_recovery"] = (
+                    drive_views.read_views(list(drives.values()), stack.bucket, split_names) if drives else {}
+                )
             evidence["rounds"].append(row)
             found.append(rnd)
+            held_rounds.append(held)
             scenario.timeline.event(
-                "deletes.round", round=index, acked=len(rnd.acked_deletes), resurrected=len(rnd.resurrected)
+                "deletes.round",
+                round=index,
+                acked=len(rnd.acked_deletes),
+                resurrected=len(rnd.resurrected),
+                refused=len(held.refused_deletes),
+                split=len(held.split),
             )
-    _judge(scenario, found, evidence, expect_loss=expect_loss)
+    _judge(scenario, found, held_rounds, evidence, expect=expect)
 
 
 @contextmanager
@@ -179,10 +217,19 @@ def _evidence(
     }
 
 
-def _judge(scenario: ScenarioRun, rounds: list[deletes.Round], evidence: dict[str, Any], *, expect_loss: bool) -> None:
+def _judge(
+    scenario: ScenarioRun,
+    rounds: list[deletes.Round],
+    held_rounds: list[deletes.Round],
+    evidence: dict[str, Any],
+    *,
+    expect: str,
+) -> None:
     acked = sum(len(r.acked_deletes) for r in rounds)
     resurrected = sum(len(r.resurrected) for r in rounds)
     flapping = sum(len(r.flapping) for r in rounds)
+    refused_deletes = sum(len(r.refused_deletes) for r in held_rounds)
+    split = sum(len(r.split) for r in held_rounds)
     path = scenario.dir / "resurrection-evidence.json"
     path.write_text(json.dumps(evidence, indent=2, sort_keys=True))
     scenario.result.evidence.append(str(path.relative_to(scenario.dir.parent)))
@@ -191,28 +238,41 @@ def _judge(scenario: ScenarioRun, rounds: list[deletes.Round], evidence: dict[st
     scenario.result.measurements["acknowledged_deletes"] = acked
     scenario.result.measurements["resurrection_rate"] = rate
     scenario.result.measurements["rounds_with_resurrection"] = sum(1 for r in rounds if r.resurrected)
+    scenario.result.measurements["refused_deletes"] = refused_deletes
     refused = sum(1 for r in rounds for outcome in r.overwrites.values() if outcome != "acked")
     scenario.result.measurements["overwrites_refused"] = refused
     if refused == 0:
         scenario.result.inconclusive("no overwrite was refused: the refused commit never happened, nothing was tested")
     if acked == 0:
         scenario.result.inconclusive("no delete was acknowledged: there was nothing that could come back")
-    if expect_loss:
+    if refused_deletes == 0:
+        scenario.result.inconclusive("no delete was refused: no delete marker was left short of quorum")
+    if expect == RESURRECTED:
         scenario.result.require(
             resurrected > 0,
             f"the checker caught the known-bad stack: {resurrected} of {acked} acknowledged deletes came back",
             f"no acknowledged delete came back in {len(rounds)} rounds on a stack that must resurrect them",
         )
         scenario.measure("resurrected_deletes", resurrected, unit="")
+        scenario.measure("split_after_refused_delete", split, unit="")
+    elif expect == SPLIT:
+        scenario.result.require(
+            split > 0,
+            f"the checker caught the known-bad stack: {split} of {refused_deletes} refused deletes left split",
+            f"no refused delete was left split in {len(rounds)} rounds on a stack that must leave them so",
+        )
+        scenario.measure("split_after_refused_delete", split, unit="")
+        scenario.measure("resurrected_deletes", resurrected, unit="")
     else:
         scenario.measure("resurrected_deletes", resurrected, 0, unit="")
         scenario.measure("flapping_listings", flapping, 0, unit="")
-    scenario.check_ledger(expect_loss=expect_loss)
+        scenario.measure("split_after_refused_delete", split, 0, unit="")
+    scenario.check_ledger(expect_loss=expect != NOTHING)
 
 
 @pytest.mark.scenario("delete-resurrection", title="Deletes after an interrupted overwrite stay deleted", extended=True)
 def test_acknowledged_deletes_stay_deleted(scenario: ScenarioRun, settings: Settings) -> None:
-    resurrection(scenario, settings.resurrection_rounds, expect_loss=False)
+    resurrection(scenario, settings.resurrection_rounds)
 
 
 @pytest.mark.variant("unversioned")
@@ -220,4 +280,14 @@ def test_acknowledged_deletes_stay_deleted(scenario: ScenarioRun, settings: Sett
     "negative-unversioned", title="Negative control: an unversioned bucket brings deletes back", extended=True
 )
 def test_unversioned_bucket_resurrects_deletes_and_is_caught(scenario: ScenarioRun, settings: Settings) -> None:
-    resurrection(scenario, settings.resurrection_rounds, expect_loss=True)
+    resurrection(scenario, settings.resurrection_rounds, expect=RESURRECTED)
+
+
+@pytest.mark.variant("unrepaired")
+@pytest.mark.scenario(
+    "negative-unrepaired", title="Negative control: an app that leaves refused deletes split", extended=True
+)
+def test_unrepaired_gateway_leaves_refused_deletes_split_and_is_caught(
+    scenario: ScenarioRun, settings: Settings
+) -> None:
+    resurrection(scenario, settings.resurrection_rounds, expect=SPLIT)

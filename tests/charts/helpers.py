@@ -55,6 +55,7 @@ VARIANTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "stack-ephemeral": ("stack", ("values-kind.yaml", "values-ephemeral.yaml")),
     "stack-unsafe-app": ("stack", ("values-kind.yaml", "values-unsafe-app.yaml")),
     "stack-unversioned": ("stack", ("values-kind.yaml", "values-unversioned.yaml")),
+    "stack-unrepaired": ("stack", ("values-kind.yaml", "values-unrepaired.yaml")),
 }
 STACK_VARIANTS = [k for k in VARIANTS if k.startswith("stack-")]
 

@@ -76,6 +76,13 @@ def test_unversioned_variant_turns_bucket_versioning_off(render: RenderFn) -> No
     assert env["GATEWAY_BUCKET_VERSIONING"]["value"] == "off"
 
 
+def test_repair_is_on_by_default_and_the_unrepaired_variant_turns_it_off(render: RenderFn) -> None:
+    assert env_of(gateway(render("stack", "values-kind.yaml")))["GATEWAY_REPAIR"]["value"] == "on"
+    env = env_of(gateway(render("stack", "values-kind.yaml", "values-unrepaired.yaml")))
+    assert env["GATEWAY_REPAIR"]["value"] == "off"
+    assert env["GATEWAY_BUCKET_VERSIONING"]["value"] == "enabled"
+
+
 def test_endpoint_and_secret_accept_templates(render: RenderFn, tmp_path: Path) -> None:
     # Standalone installs point at "<release>-minio" without knowing the release name.
     values = tmp_path / "values.yaml"
