@@ -14,7 +14,9 @@ removes a version that was acknowledged, so a heal is safe whatever the
 client did with the key since. The gateway notes the key when the write
 fails and a background thread heals it once /minio/health/cluster says
 every erasure set has write quorum; a key it cannot heal within
-``repair_max_age`` is given up, logged and counted.
+``repair_max_age`` is given up, logged and counted. The list lives in the
+replica's memory: a replica that stops (scaled in, restarted) before MinIO
+is back leaves its keys as MinIO left them.
 """
 
 from __future__ import annotations
