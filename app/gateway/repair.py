@@ -113,6 +113,7 @@ class Repairs:
                 log.info("repair deferred", extra={"fields": {"event": "repair_deferred", "key": key, "why": str(exc)}})
                 continue
             healed += 1
+            log.info("repaired", extra={"fields": {"event": "repair_healed", "key": key}})
             self._settle(key, "healed")
         return healed
 
