@@ -299,11 +299,14 @@ def _ensure_daemon_json(dry_run: bool) -> list[str]:
     return [f'registered runtime "{RUNTIME_NAME}" as dockerd\'s default in {DAEMON_JSON}']
 
 
-def _ensure_inotify(dry_run: bool) -> list[str]:
+def _ensure_inotify(dry_run: bool, proc_sys: Path = Path("/proc/sys"), conf: Path = SYSCTL_CONF) -> list[str]:
+    """Raise the inotify limits kind needs, and persist what was raised. A
+    host whose limits already suffice needs nothing, not even the file: as
+    a change it would make a non-root run ask for root on every fresh host."""
     changes: list[str] = []
     wanted: dict[str, int] = {}
     for key, minimum in INOTIFY_MINIMUMS.items():
-        path = Path("/proc/sys") / key.replace(".", "/")
+        path = proc_sys / key.replace(".", "/")
         current = int(path.read_text())
         wanted[key] = max(current, minimum)
         if current < minimum:
@@ -314,8 +317,8 @@ def _ensure_inotify(dry_run: bool) -> list[str]:
                     say(f"cannot raise {key} from {current} to {minimum} ({exc}): kind may run out of watches")
                     continue
             changes.append(f"raised {key} from {current} to {minimum}")
-    if write_if_changed(SYSCTL_CONF, sysctl_conf_text(wanted), mode=0o644, dry_run=dry_run):
-        changes.append(f"wrote {SYSCTL_CONF} so the limits survive a reboot")
+    if changes and write_if_changed(conf, sysctl_conf_text(wanted), mode=0o644, dry_run=dry_run):
+        changes.append(f"wrote {conf} so the limits survive a reboot")
     return [_not_done(c) for c in changes] if dry_run else changes
 
 

@@ -375,3 +375,32 @@ def test_require_docker_with_cli_but_no_daemon(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(BadInputError, match=r"Docker daemon is not running: start it \(`systemctl start docker`"):
         engine.require_docker()
+
+
+def _proc_sys(root: Path, watches: int, instances: int) -> Path:
+    inotify = root / "fs" / "inotify"
+    inotify.mkdir(parents=True)
+    (inotify / "max_user_watches").write_text(f"{watches}\n")
+    (inotify / "max_user_instances").write_text(f"{instances}\n")
+    return root
+
+
+def test_limits_that_already_suffice_need_no_change_and_no_file(tmp_path: Path) -> None:
+    # A fresh host with high enough limits must pass a non-root host setup.
+    proc = _proc_sys(tmp_path / "proc", 1048576, 8192)
+    conf = tmp_path / "99-chaosgate.conf"
+    assert hostsetup._ensure_inotify(True, proc, conf) == []
+    assert hostsetup._ensure_inotify(False, proc, conf) == []
+    assert not conf.exists()
+
+
+def test_raised_limits_are_written_and_persisted(tmp_path: Path) -> None:
+    proc = _proc_sys(tmp_path / "proc", 8192, 128)
+    conf = tmp_path / "99-chaosgate.conf"
+    assert len(hostsetup._ensure_inotify(True, proc, conf)) == 3  # two raises and the file, not done
+    assert not conf.exists()
+    changes = hostsetup._ensure_inotify(False, proc, conf)
+    assert changes[-1] == f"wrote {conf} so the limits survive a reboot"
+    assert (proc / "fs" / "inotify" / "max_user_watches").read_text() == "524288\n"
+    assert "fs.inotify.max_user_instances = 512" in conf.read_text()
+    assert hostsetup._ensure_inotify(False, proc, conf) == []

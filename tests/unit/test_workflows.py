@@ -71,7 +71,50 @@ def _python_module(cmd: list[str]) -> str | None:
 
 
 def runs_suite(cmd: list[str]) -> bool:
+    if cmd[:2] == ["tox", "exec"]:
+        return False  # a command inside a tox environment, not the suite
     return cmd[0].split("/")[-1] in ("tox", "pytest", "py.test") or _python_module(cmd) in ("tox", "pytest")
+
+
+PROJECT_MODULES = {"deployer", "reports", "scenarios", "chaos"}
+TOX_PYTHON = re.compile(r"^(\./)?\.tox/[\w.-]+/bin/python3?$")
+
+
+def interpreter_problems(workflow: dict[str, Any]) -> list[str]:
+    """chaosgate's modules run with an interpreter that has its dependencies:
+    a tox environment's (``.tox/ENV/bin/python``, or ``tox exec -e ENV --``).
+    The runner's own Python has only what the workflow installed (tox), so
+    ``python -m deployer ...`` there stops at ModuleNotFoundError."""
+    problems = []
+    for job_id, step in steps(workflow):
+        for written in commands(step.get("run", "")):
+            cmd = written[1:] if written[0] == "sudo" else written
+            module = _python_module(cmd) if cmd else None
+            if module in PROJECT_MODULES and not TOX_PYTHON.match(cmd[0]):
+                problems.append(
+                    f"{job_id}: `{' '.join(cmd)}` runs chaosgate with the runner's Python, which lacks its "
+                    "dependencies; use .tox/chaos/bin/python or `tox exec -e chaos --`"
+                )
+    return problems
+
+
+def host_setup_problems(workflow: dict[str, Any]) -> list[str]:
+    """A job that runs `tox -e chaos` runs the host setup through sudo first:
+    GitHub runs jobs as a non-root user, and the setup needs root."""
+    problems = []
+    for job_id, job in workflow.get("jobs", {}).items():
+        job_steps = job.get("steps", [])
+        chaos_at = [i for i, s in enumerate(job_steps) if _runs_chaos(s)]
+        if not chaos_at:
+            continue
+        setups = [
+            i
+            for i, s in enumerate(job_steps)
+            if any(c[0] == "sudo" and c[2:5] == ["-m", "deployer", "host-setup"] for c in commands(s.get("run", "")))
+        ]
+        if not any(i < chaos_at[0] for i in setups):
+            problems.append(f"{job_id}: no `sudo ... -m deployer host-setup` step before `tox -e chaos`")
+    return problems
 
 
 def suite_problems(workflow: dict[str, Any], readme: list[list[str]]) -> list[str]:
@@ -133,7 +176,7 @@ def cleanup_problems(workflow: dict[str, Any]) -> list[str]:
         cleanups = [
             i
             for i, s in enumerate(job_steps)
-            if any(c[:4] == ["python", "-m", "deployer", "down"] for c in commands(s.get("run", "")))
+            if any(c[1:4] == ["-m", "deployer", "down"] for c in commands(s.get("run", "")))
         ]
         if not any(i > chaos_at[0] and _always(job_steps[i]) for i in cleanups):
             problems.append(f"{job_id}: no `if: always()` step `python -m deployer down` after `tox -e chaos`")
@@ -184,6 +227,8 @@ def _all(path: Path) -> list[str]:
         + upload_problems(workflow)
         + exit_code_problems(workflow)
         + cleanup_problems(workflow)
+        + interpreter_problems(workflow)
+        + host_setup_problems(workflow)
     )
 
 
@@ -214,7 +259,7 @@ def test_gate_stable_job_and_publish_needs_it():
 def test_ci_runs_both_readme_commands_on_pull_requests():
     workflow = load((WORKFLOWS / "ci.yml").read_text())
     assert "pull_request" in workflow["on"]
-    ran = [c for _, s in steps(workflow) for c in commands(s.get("run", "")) if c[0] == "tox"]
+    ran = [c for _, s in steps(workflow) for c in commands(s.get("run", "")) if runs_suite(c)]
     assert ran == [["tox"], ["tox", "-e", "chaos", "--", "-m", "smoke"]]
 
 
@@ -223,9 +268,12 @@ def test_ci_runs_both_readme_commands_on_pull_requests():
 GOOD_JOB = """
     runs-on: ubuntu-latest
     steps:
+      - run: |
+          tox exec -e chaos -- python -c "import deployer"
+          sudo .tox/chaos/bin/python -m deployer host-setup
       - run: tox -e chaos -- --profile standard
       - if: always()
-        run: python -m deployer down
+        run: if [ -x .tox/chaos/bin/python ]; then .tox/chaos/bin/python -m deployer down; fi
       - if: always()
         uses: actions/upload-artifact@v4
         with: {name: run, path: runs/}
@@ -247,6 +295,8 @@ def _all_text(job: str) -> list[str]:
         + upload_problems(workflow)
         + exit_code_problems(workflow)
         + cleanup_problems(workflow)
+        + interpreter_problems(workflow)
+        + host_setup_problems(workflow)
     )
 
 
@@ -292,14 +342,38 @@ def test_exit_code_check_fails_when_a_failure_is_swallowed(swallow):
 
 
 def test_cleanup_check_fails_without_always_or_before_the_run():
-    bad = GOOD_JOB.replace(
-        "      - if: always()\n        run: python -m deployer down", "      - run: python -m deployer down"
-    )
+    bad = GOOD_JOB.replace("      - if: always()\n        run: if [ -x", "      - run: if [ -x")
     assert cleanup_problems(_job(bad)) == [
         "chaos: no `if: always()` step `python -m deployer down` after `tox -e chaos`"
     ]
-    missing = GOOD_JOB.replace("python -m deployer down", "echo done")
+    missing = GOOD_JOB.replace(".tox/chaos/bin/python -m deployer down", "echo done")
     assert len(cleanup_problems(_job(missing))) == 1
+
+
+SETUP = GOOD_JOB[GOOD_JOB.index("      - run: |") : GOOD_JOB.index("      - run: tox -e chaos")]
+
+
+@pytest.mark.parametrize(
+    "bare",
+    [
+        "python -m deployer down",  # what the workflows ran: ModuleNotFoundError with only tox installed
+        "python3 -m reports summary runs",
+        "sudo python3 -m deployer host-setup",
+    ],
+)
+def test_interpreter_check_fails_on_the_runners_own_python(bare):
+    bad = GOOD_JOB.replace("- run: tox -e chaos -- --profile standard", f"- run: {bare}\n      - run: tox -e chaos")
+    found = interpreter_problems(_job(bad))
+    assert len(found) == 1 and "lacks its dependencies" in found[0], found
+
+
+def test_host_setup_check_fails_without_sudo_or_after_the_run():
+    no_sudo = GOOD_JOB.replace("sudo .tox/chaos/bin/python", ".tox/chaos/bin/python")
+    assert host_setup_problems(_job(no_sudo)) == [
+        "chaos: no `sudo ... -m deployer host-setup` step before `tox -e chaos`"
+    ]
+    after = GOOD_JOB.replace(SETUP, "").replace("      - if: always()\n", SETUP + "      - if: always()\n", 1)
+    assert len(host_setup_problems(_job(after))) == 1
 
 
 NIGHTLY = """
