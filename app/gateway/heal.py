@@ -26,7 +26,11 @@ _POLL = 0.2  # seconds between status calls; one object heals in well under a se
 
 
 class HealFailed(Exception):
-    """MinIO did not heal the object: unreachable, refused, or the heal stopped."""
+    """MinIO did not heal the object this time: unreachable, busy, or the heal stopped."""
+
+
+class HealRefused(HealFailed):
+    """MinIO will not heal for these credentials (HTTP 403): no retry can help."""
 
 
 def heal_object(http: PoolManager, url: str, keys: tuple[str, str], bucket: str, key: str, *, timeout: float) -> None:
@@ -94,6 +98,8 @@ def _post(
     except HTTPError as exc:
         raise HealFailed(f"no answer from {url}: {type(exc).__name__}") from exc
     text = response.data.decode(errors="replace")
+    if response.status == 403:
+        raise HealRefused(f"{url} answered 403 to a heal (the credentials need admin:Heal): {text[:200]}")
     if response.status != 200:
         raise HealFailed(f"{url} answered {response.status}: {text[:200]}")
     try:

@@ -24,31 +24,46 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from urllib3 import PoolManager
 from urllib3.util import Retry, Timeout
 
 from gateway.config import Settings
-from gateway.heal import HealFailed, heal_object
+from gateway.heal import HealFailed, HealRefused, heal_object
 from gateway.metrics import GatewayMetrics
 from gateway.storage import Storage
 
 log = logging.getLogger("gateway")
 INTERVAL = 1.0  # seconds between passes while keys wait
 HEAL_TIMEOUT = 10.0  # seconds one object's heal may take before the next pass retries it
+BACKOFF_MAX = 30.0  # seconds at most between two heals of one key
+
+Heal = Callable[[str], None]
+"""Heals one key; raises HealFailed (try again later) or HealRefused (never will)."""
+
+
+@dataclass
+class _Waiting:
+    since: float  # monotonic time first noted
+    due: float  # monotonic time of the next try
+    tries: int = 0
 
 
 class Repairs:
     """The refused writes still to heal, and the thread that heals them."""
 
-    def __init__(self, settings: Settings, storage: Storage, metrics: GatewayMetrics) -> None:
+    def __init__(self, settings: Settings, storage: Storage, metrics: GatewayMetrics, heal: Heal | None = None) -> None:
         self.settings = settings
         self.storage = storage
         self.metrics = metrics
-        self._pending: dict[str, float] = {}  # key -> monotonic time first noted
+        self.enabled = settings.repair_refused_writes
+        self._pending: dict[str, _Waiting] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._heal = heal or self._heal_in_minio
         self._http = PoolManager(
             timeout=Timeout(connect=settings.connect_timeout, read=settings.read_timeout),
             retries=Retry(total=0, redirect=0),
@@ -57,7 +72,7 @@ class Repairs:
 
     def note(self, key: str) -> None:
         """Remember ``key`` for a heal; past ``repair_max_keys`` it is dropped and counted."""
-        if not self.settings.repair_refused_writes:
+        if not self.enabled:
             return
         with self._lock:
             if key in self._pending:
@@ -65,7 +80,8 @@ class Repairs:
             if len(self._pending) >= self.settings.repair_max_keys:
                 self.metrics.repairs.labels("dropped").inc()
                 return
-            self._pending[key] = time.monotonic()
+            now = time.monotonic()
+            self._pending[key] = _Waiting(since=now, due=now)
             self.metrics.repairs_pending.set(len(self._pending))
 
     def pending(self) -> list[str]:
@@ -73,7 +89,7 @@ class Repairs:
             return list(self._pending)
 
     def start(self) -> None:
-        if self.settings.repair_refused_writes and self._thread is None:
+        if self.enabled and self._thread is None:
             self._thread = threading.Thread(target=self._run, name="repairs", daemon=True)
             self._thread.start()
 
@@ -83,50 +99,76 @@ class Repairs:
             self._thread.join(timeout=HEAL_TIMEOUT + 5)
 
     def _run(self) -> None:
-        while not self._stop.wait(INTERVAL):
+        while self.enabled and not self._stop.wait(INTERVAL):
             try:
                 self.run_once()
             except Exception:  # the thread must outlive any one pass
                 log.exception("repair pass failed", extra={"fields": {"event": "repair_error"}})
 
-    def run_once(self) -> int:
+    def run_once(self, now: float | None = None) -> int:
         """One pass: give up expired keys, then, if MinIO has write quorum,
-        heal every waiting key. Returns how many were healed."""
-        self._expire()
-        keys = self.pending()
-        if not keys or not self.storage.cluster_health().ok:
+        heal every key whose next try is due. Returns how many were healed."""
+        now = time.monotonic() if now is None else now
+        self._expire(now)
+        with self._lock:
+            due = [key for key, waiting in self._pending.items() if waiting.due <= now]
+        if not due or not self.storage.cluster_health().ok:
             return 0
         healed = 0
-        for key in keys:
-            if self._stop.is_set():
+        for key in due:
+            if self._stop.is_set() or not self.enabled:
                 break
             try:
-                heal_object(
-                    self._http,
-                    self.settings.minio_url,
-                    (self.settings.access_key, self.settings.secret_key),
-                    self.settings.bucket,
-                    key,
-                    timeout=HEAL_TIMEOUT,
-                )
+                self._heal(key)
+            except HealRefused as exc:
+                self._disable(str(exc))
+                break
             except HealFailed as exc:
-                log.info("repair deferred", extra={"fields": {"event": "repair_deferred", "key": key, "why": str(exc)}})
+                self._later(key, now, str(exc))
                 continue
             healed += 1
             log.info("repaired", extra={"fields": {"event": "repair_healed", "key": key}})
             self._settle(key, "healed")
         return healed
 
-    def _expire(self) -> None:
-        now = time.monotonic()
+    def _heal_in_minio(self, key: str) -> None:
+        keys = (self.settings.access_key, self.settings.secret_key)
+        heal_object(self._http, self.settings.minio_url, keys, self.settings.bucket, key, timeout=HEAL_TIMEOUT)
+
+    def _later(self, key: str, now: float, why: str) -> None:
+        """Try ``key`` again after a delay that doubles with each failed try:
+        a key that cannot heal yet costs a few calls a minute, not one a second."""
         with self._lock:
-            old = [k for k, since in self._pending.items() if now - since > self.settings.repair_max_age]
+            waiting = self._pending.get(key)
+            if waiting is None:
+                return
+            waiting.tries += 1
+            waiting.due = now + min(BACKOFF_MAX, INTERVAL * 2**waiting.tries)
+            tries = waiting.tries
+        fields = {"event": "repair_deferred", "key": key, "tries": tries, "why": why}
+        log.info("repair deferred", extra={"fields": fields})
+
+    def _disable(self, why: str) -> None:
+        """MinIO will not heal for these credentials: stop trying, say so once."""
+        self.enabled = False
+        log.error(
+            "repair of refused writes turned off: %s",
+            why,
+            extra={"fields": {"event": "repair_disabled", "why": why}},
+        )
+        for key in self.pending():
+            self._settle(key, "abandoned")
+
+    def _expire(self, now: float) -> None:
+        with self._lock:
+            old = [k for k, w in self._pending.items() if now - w.since > self.settings.repair_max_age]
         for key in old:
             log.warning("repair abandoned", extra={"fields": {"event": "repair_abandoned", "key": key}})
             self._settle(key, "abandoned")
 
     def _settle(self, key: str, outcome: str) -> None:
         with self._lock:
-            self._pending.pop(key, None)
+            if self._pending.pop(key, None) is None:
+                return
             self.metrics.repairs_pending.set(len(self._pending))
         self.metrics.repairs.labels(outcome).inc()
