@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from chaos import faults
 from chaos.clients import http_pool, s3_client
+from chaos.diskfaults import Drive, drive_of
 from chaos.minio_health import ProbeError, admin_info, observe_rejoined
 from deployer.forward import PodForwards
 from kernel.errors import InfraError, WaitTimeout
@@ -213,3 +214,15 @@ def require_healthy(stack: Stack, timeout: float = 300.0) -> None:
         )
     except WaitTimeout as exc:
         raise InfraError(f"pre-check failed, the stack is not healthy: {exc}") from exc
+
+
+def node_drives(stack: Stack) -> tuple[list[Drive], str]:
+    """Every MinIO server's drive as a directory on its kind node, and "";
+    or no drives and why (a volume that is no node directory, as on a
+    cluster chaosgate did not make). Found while the pods run; read later,
+    also while they are gone."""
+    try:
+        pods = faults.pods(stack.kube, stack.namespace, stack.minio_selector)
+        return [drive_of(stack.kube, stack.namespace, p.name) for p in pods], ""
+    except faults.FaultNotProven as exc:
+        return [], str(exc)[:300]

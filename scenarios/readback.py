@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from chaos import ledger
+from chaos import drive_views, ledger
 from chaos.clients import abort_incomplete_uploads, http_pool, lister, object_reader, remove_prefix, s3_client
 from deployer import objectnames
 from kernel.errors import InfraError, WaitTimeout
@@ -63,12 +64,46 @@ def read_back(run: ScenarioRun) -> ledger.LedgerReport:
         except Exception as exc:  # noqa: BLE001 (cleanup: reported, the verdict stands on the reads)
             run.timeline.event("ledger.cleanup.failed", error=f"{type(exc).__name__}: {exc}"[:300])
             result.inconclusive(f"could not remove the run's objects under {prefix!r}: {exc}", "cleanup")
+    _drive_evidence(run, report, pattern)
     result.ledger = {**report.to_dict(), "load": run_load_shape(run)}
     if report.aborted_uploads is not None:
         result.require(
             True, f"{report.aborted_uploads} incomplete multipart upload(s) under {prefix!r} aborted at the end", ""
         )
     return report
+
+
+EVIDENCE_STATES = ("resurrected", "missing_from_listing", "lost", "corrupted", "stale")
+"""Ledger verdicts whose keys get their drives read: where MinIO's drives
+disagree with what was acknowledged, their xl.meta shows how."""
+EVIDENCE_KEYS = 20
+
+
+def _drive_evidence(run: ScenarioRun, report: ledger.LedgerReport, pattern: str) -> None:
+    """For the first EVIDENCE_KEYS keys the ledger found damaged: each
+    drive's versions of that key, read on the node while the stack is still
+    up (the next scenario may replace it), saved beside the report and
+    linked from it. Best effort: a failure to read is recorded, never a verdict."""
+    keys = [p.key for p in report.problems if p.verdict in EVIDENCE_STATES][:EVIDENCE_KEYS]
+    if not keys:
+        return
+    drives, why = probes.node_drives(run.stack)
+    if not drives:
+        run.timeline.event("ledger.no_drive_views", reason=why)
+        return
+    names = {key: objectnames.object_name(pattern, key) for key in keys}
+    try:
+        views = drive_views.read_views(drives, run.stack.bucket, list(names.values()))
+    except InfraError as exc:
+        run.timeline.event("ledger.no_drive_views", reason=str(exc)[:300])
+        return
+    verdicts = {p.key: p.verdict for p in report.problems}
+    evidence = {
+        key: {"verdict": verdicts[key], "object": name, "drives": views.get(name)} for key, name in names.items()
+    }
+    path = run.dir / "ledger-drive-views.json"
+    path.write_text(json.dumps(evidence, indent=2, sort_keys=True))
+    run.result.evidence.append(str(path.relative_to(run.dir.parent)))
 
 
 def run_load_shape(run: ScenarioRun) -> dict[str, str]:

@@ -44,12 +44,13 @@ from minio import Minio
 
 from chaos import commitfault, deletes, drive_views, faults
 from chaos.clients import http_pool, s3_client
-from chaos.diskfaults import Drive, drive_of
+from chaos.diskfaults import Drive
 from chaos.ledger import LedgerWriter
 from chaos.minio_health import ProbeError, admin_info
 from chaos.settings import Settings
 from deployer.forward import PodForwards
 from kernel.wait import wait_until
+from scenarios import probes
 from scenarios.harness import NotApplicable, ScenarioRun
 
 pytestmark = [pytest.mark.chaos, pytest.mark.resurrection]
@@ -166,17 +167,10 @@ def _refusing_servers(scenario: ScenarioRun) -> list[str]:
 
 
 def _drives(scenario: ScenarioRun) -> list[Drive]:
-    """Every server's drive on its node, found while all pods run (the
-    evidence reads them later, also while their pods are gone)."""
-    stack = scenario.stack
-    try:
-        return [
-            drive_of(stack.kube, stack.namespace, p.name)
-            for p in faults.pods(stack.kube, stack.namespace, stack.minio_selector)
-        ]
-    except faults.FaultNotProven as exc:
-        scenario.timeline.event("deletes.no_drive_views", reason=str(exc)[:300])
-        return []
+    drives, why = probes.node_drives(scenario.stack)
+    if why:
+        scenario.timeline.event("deletes.no_drive_views", reason=why)
+    return drives
 
 
 def _snapshot(scenario: ScenarioRun, drives: list[Drive], names: list[str]) -> dict[str, Any]:
