@@ -62,11 +62,24 @@ def owner_env() -> dict[str, str]:
     return {OWNER_ENV: str(os.getpid())}
 
 
+def _pid_namespace(process: Path) -> str | None:
+    try:
+        return os.readlink(process / "ns" / "pid")
+    except OSError:
+        return None
+
+
 def owned_processes(proc: Path = Path("/proc")) -> dict[int, int]:
-    """Live processes started by any chaosgate run: pid -> owning run's pid."""
+    """Live processes started by any chaosgate run in this PID namespace:
+    pid -> owning run's pid. A process in another namespace (a container's
+    run, seen from the host as root) names its owner by a pid of that
+    namespace, which means nothing here: it is never ours to judge."""
     found: dict[int, int] = {}
+    here = _pid_namespace(proc / "self")
     for entry in proc.iterdir():
         if not entry.name.isdigit():
+            continue
+        if _pid_namespace(entry) != here:
             continue
         try:
             environ = (entry / "environ").read_bytes()
