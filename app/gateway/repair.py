@@ -25,6 +25,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from urllib3 import PoolManager
@@ -39,6 +40,7 @@ log = logging.getLogger("gateway")
 INTERVAL = 1.0  # seconds between passes while keys wait
 HEAL_TIMEOUT = 10.0  # seconds one object's heal may take before the next pass retries it
 BACKOFF_MAX = 30.0  # seconds at most between two heals of one key
+HEAL_WORKERS = 8  # heals at once: each is two small admin calls, mostly waiting on MinIO
 
 Heal = Callable[[str], None]
 """Heals one key; raises HealFailed (try again later) or HealRefused (never will)."""
@@ -67,7 +69,7 @@ class Repairs:
         self._http = PoolManager(
             timeout=Timeout(connect=settings.connect_timeout, read=settings.read_timeout),
             retries=Retry(total=0, redirect=0),
-            maxsize=2,
+            maxsize=HEAL_WORKERS,
         )
 
     def note(self, key: str) -> None:
@@ -114,22 +116,27 @@ class Repairs:
             due = [key for key, waiting in self._pending.items() if waiting.due <= now]
         if not due or not self.storage.cluster_health().ok:
             return 0
-        healed = 0
-        for key in due:
-            if self._stop.is_set() or not self.enabled:
-                break
-            try:
-                self._heal(key)
-            except HealRefused as exc:
-                self._disable(str(exc))
-                break
-            except HealFailed as exc:
-                self._later(key, now, str(exc))
-                continue
-            healed += 1
-            log.info("repaired", extra={"fields": {"event": "repair_healed", "key": key}})
-            self._settle(key, "healed")
-        return healed
+        # In parallel: after a full outage under load hundreds of keys wait,
+        # and one after another (about 0.15 s each) the last were healed 40 s
+        # after MinIO was back, after a reader had already seen them split.
+        with ThreadPoolExecutor(max_workers=HEAL_WORKERS, thread_name_prefix="heal") as pool:
+            outcomes = list(pool.map(lambda key: self._heal_one(key, now), due))
+        return sum(outcomes)
+
+    def _heal_one(self, key: str, now: float) -> bool:
+        if self._stop.is_set() or not self.enabled:
+            return False
+        try:
+            self._heal(key)
+        except HealRefused as exc:
+            self._disable(str(exc))
+            return False
+        except HealFailed as exc:
+            self._later(key, now, str(exc))
+            return False
+        log.info("repaired", extra={"fields": {"event": "repair_healed", "key": key}})
+        self._settle(key, "healed")
+        return True
 
     def _heal_in_minio(self, key: str) -> None:
         keys = (self.settings.access_key, self.settings.secret_key)
@@ -150,7 +157,10 @@ class Repairs:
 
     def _disable(self, why: str) -> None:
         """MinIO will not heal for these credentials: stop trying, say so once."""
-        self.enabled = False
+        with self._lock:
+            if not self.enabled:
+                return
+            self.enabled = False
         log.error(
             "repair of refused writes turned off: %s",
             why,
