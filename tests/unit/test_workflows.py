@@ -6,6 +6,7 @@ must have none, and every check is shown failing on a crafted bad workflow.
 
 import re
 import shlex
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -98,21 +99,27 @@ def interpreter_problems(workflow: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _chaos_jobs(
+    workflow: dict[str, Any], runs: Callable[[list[str]], bool]
+) -> Iterator[tuple[str, list, int, list[int]]]:
+    """Each job that runs `tox -e chaos`: its id, its steps, the index of the
+    first chaos step, and the indexes of the steps with a command ``runs`` matches."""
+    for job_id, job in workflow.get("jobs", {}).items():
+        job_steps = job.get("steps", [])
+        chaos_at = [i for i, s in enumerate(job_steps) if _runs_chaos(s)]
+        if chaos_at:
+            found = [i for i, s in enumerate(job_steps) if any(runs(c) for c in commands(s.get("run", "")))]
+            yield job_id, job_steps, chaos_at[0], found
+
+
 def host_setup_problems(workflow: dict[str, Any]) -> list[str]:
     """A job that runs `tox -e chaos` runs the host setup through sudo first:
     GitHub runs jobs as a non-root user, and the setup needs root."""
     problems = []
-    for job_id, job in workflow.get("jobs", {}).items():
-        job_steps = job.get("steps", [])
-        chaos_at = [i for i, s in enumerate(job_steps) if _runs_chaos(s)]
-        if not chaos_at:
-            continue
-        setups = [
-            i
-            for i, s in enumerate(job_steps)
-            if any(c[0] == "sudo" and c[2:5] == ["-m", "deployer", "host-setup"] for c in commands(s.get("run", "")))
-        ]
-        if not any(i < chaos_at[0] for i in setups):
+    for job_id, _, chaos_at, setups in _chaos_jobs(
+        workflow, lambda c: c[0] == "sudo" and c[2:5] == ["-m", "deployer", "host-setup"]
+    ):
+        if not any(i < chaos_at for i in setups):
             problems.append(f"{job_id}: no `sudo ... -m deployer host-setup` step before `tox -e chaos`")
     return problems
 
@@ -168,17 +175,8 @@ def exit_code_problems(workflow: dict[str, Any]) -> list[str]:
 def cleanup_problems(workflow: dict[str, Any]) -> list[str]:
     """A job that creates a cluster deletes it afterwards, also after a failure or cancel."""
     problems = []
-    for job_id, job in workflow.get("jobs", {}).items():
-        job_steps = job.get("steps", [])
-        chaos_at = [i for i, s in enumerate(job_steps) if _runs_chaos(s)]
-        if not chaos_at:
-            continue
-        cleanups = [
-            i
-            for i, s in enumerate(job_steps)
-            if any(c[1:4] == ["-m", "deployer", "down"] for c in commands(s.get("run", "")))
-        ]
-        if not any(i > chaos_at[0] and _always(job_steps[i]) for i in cleanups):
+    for job_id, job_steps, chaos_at, cleanups in _chaos_jobs(workflow, lambda c: c[1:4] == ["-m", "deployer", "down"]):
+        if not any(i > chaos_at and _always(job_steps[i]) for i in cleanups):
             problems.append(f"{job_id}: no `if: always()` step `python -m deployer down` after `tox -e chaos`")
     return problems
 
