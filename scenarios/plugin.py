@@ -328,7 +328,7 @@ def cluster(
         return
     _state(pytestconfig).kind_touched = True
     with timeline.span("phase.host-setup"):
-        prepare_host(settings.images, settings.pull_source())
+        _prepare_host(settings)
     with timeline.span("phase.cluster"):
         try:
             provider = providers.KindProvider(settings.up_options(), keep=settings.keep_cluster)
@@ -344,6 +344,15 @@ def cluster(
         provider.close()
 
 
+def _prepare_host(settings: Settings) -> None:
+    """Docker ready for kind, or one message naming what this host lacks and
+    the command that fixes it (exit 2), not a traceback under every test."""
+    try:
+        prepare_host(settings.images, settings.pull_source())
+    except BadInputError as exc:
+        pytest.exit(f"chaosgate: bad input: {exc}", returncode=BAD_INPUT_EXIT)
+
+
 def _existing_cluster(config: pytest.Config, settings: Settings, timeline: Timeline) -> Iterator[Environment]:
     """A cluster the user runs, checked at configure (before this machine or
     the cluster changed); now chaosgate's helpers there."""
@@ -353,7 +362,7 @@ def _existing_cluster(config: pytest.Config, settings: Settings, timeline: Timel
     state.existing_used = True  # from here on the run may leave something there
     if existing.needs_images():
         with timeline.span("phase.host-setup"):
-            prepare_host(settings.images, settings.pull_source())
+            _prepare_host(settings)
     try:
         with timeline.span("phase.cluster", context=settings.kube_context):
             env = existing.open()
