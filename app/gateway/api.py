@@ -25,6 +25,7 @@ from gateway.config import Settings
 from gateway.metrics import GatewayMetrics
 from gateway.objects import OBJECT_ROUTE, OBJECTS_PATH, ObjectRoutes, StreamInterrupted
 from gateway.repair import Repairs
+from gateway.settle import SettleCheck
 from gateway.startup import ensure_bucket_within
 from gateway.storage import Storage
 
@@ -97,7 +98,8 @@ class Gateway:
         self.metrics = GatewayMetrics()
         self.metrics.unsafe_ack.set(1 if settings.ack_before_write else 0)
         self.repairs = Repairs(settings, storage, self.metrics)
-        self.objects = ObjectRoutes(settings, storage, self.metrics, self.repairs.note)
+        self.settle = SettleCheck(settings)
+        self.objects = ObjectRoutes(settings, storage, self.metrics, self.repairs.note, self.settle.unsettled)
 
     def healthz(self) -> dict[str, str]:
         """The process serves HTTP. Says nothing about MinIO on purpose: a

@@ -101,6 +101,14 @@ class Settings:
     dropped and counted, so an outage under load cannot grow memory without
     bound."""
 
+    delete_settle_s: float = 30.0
+    """GATEWAY_DELETE_SETTLE, seconds: with versioning on, a DELETE that MinIO
+    answers without writing a delete marker ("nothing to delete") counts as
+    done only when every MinIO server has been up this long and every drive
+    is ok; otherwise the gateway answers 503 (gateway.settle says why: a
+    server that started less than MinIO's 15 s reconnect interval ago may
+    not see every drive yet). ``0`` turns the check off."""
+
     ack_before_write: bool = False
     """GATEWAY_ACK_BEFORE_WRITE: test-only. Exactly ``unsafe-ack-before-write``
     makes PUT answer 200 before writing (the write runs afterwards and may
@@ -202,5 +210,6 @@ def load(env: Mapping[str, str]) -> Settings:
         repair_refused_writes=on_off("GATEWAY_REPAIR", env.get("GATEWAY_REPAIR")),
         repair_max_age=_number(env, "GATEWAY_REPAIR_MAX_AGE", Settings.repair_max_age, minimum=1),
         repair_max_keys=int(_number(env, "GATEWAY_REPAIR_MAX_KEYS", Settings.repair_max_keys, minimum=1)),
+        delete_settle_s=_number(env, "GATEWAY_DELETE_SETTLE", Settings.delete_settle_s, minimum=0),
         ack_before_write=ack_before_write(env.get("GATEWAY_ACK_BEFORE_WRITE")),
     )

@@ -8,16 +8,13 @@ report its progress until MinIO calls it finished.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
-from datetime import UTC, datetime
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote
 
-from minio.credentials.credentials import Credentials
-from minio.signer import sign_v4_s3
 from urllib3 import PoolManager
-from urllib3.exceptions import HTTPError
+
+from gateway.admin import AdminFailed, admin_call
 
 # One object, not what lies under it as a prefix; a normal scan (a deep
 # one re-reads every shard: not what a refused write needs).
@@ -25,25 +22,22 @@ _OPTIONS = json.dumps({"recursive": False, "dryRun": False, "remove": False, "re
 _POLL = 0.2  # seconds between status calls; one object heals in well under a second
 
 
-class HealFailed(Exception):
-    """MinIO did not heal the object this time: unreachable, busy, or the heal stopped."""
-
-
-class HealRefused(HealFailed):
-    """MinIO will not heal for these credentials (HTTP 403): no retry can help."""
+class HealFailed(AdminFailed):
+    """MinIO did not heal the object this time: the heal stopped, timed out or left a drive behind."""
 
 
 def heal_object(http: PoolManager, url: str, keys: tuple[str, str], bucket: str, key: str, *, timeout: float) -> None:
     """Heal ``bucket/key`` and return once MinIO reports the heal finished;
-    HealFailed otherwise. ``keys`` is (access key, secret key)."""
+    AdminFailed otherwise (AdminRefused when the credentials lack
+    ``admin:Heal``). ``keys`` is (access key, secret key)."""
     path = f"/minio/admin/v3/heal/{quote(bucket)}/{quote(key, safe='/')}"
-    started = _post(http, url, keys, path, query={"forceStart": "true"}, body=_OPTIONS.encode())
+    started = admin_call(http, url, keys, "POST", path, query={"forceStart": "true"}, body=_OPTIONS.encode())
     token = started.get("clientToken")
     if not isinstance(token, str) or not token:
         raise HealFailed(f"MinIO started no heal of {bucket}/{key}: {started}")
     deadline = time.monotonic() + timeout
     while True:
-        status = _post(http, url, keys, path, query={"clientToken": token}, body=b"")
+        status = admin_call(http, url, keys, "POST", path, query={"clientToken": token})
         summary = status.get("Summary")
         left = _drives_left(status)
         if left:
@@ -73,40 +67,3 @@ def _drives_left(status: dict[str, object]) -> list[str]:
             if state != "ok":
                 left.append(f"{drive.get('endpoint')}: {state}")
     return left
-
-
-def _post(
-    http: PoolManager, url: str, keys: tuple[str, str], path: str, *, query: dict[str, str], body: bytes
-) -> dict[str, object]:
-    base = urlsplit(url)
-    target = base._replace(path=path, query=urlencode(sorted(query.items()), quote_via=quote))
-    digest = hashlib.sha256(body).hexdigest()
-    now = datetime.now(UTC)
-    headers = {"Host": base.netloc, "x-amz-date": now.strftime("%Y%m%dT%H%M%SZ"), "x-amz-content-sha256": digest}
-    if body:
-        headers["Content-Length"] = str(len(body))
-    signed = sign_v4_s3(
-        method="POST",
-        url=target,
-        region="us-east-1",
-        headers=headers,  # type: ignore[arg-type]
-        credentials=Credentials(*keys),
-        content_sha256=digest,
-        date=now,
-    )
-    try:
-        response = http.request("POST", target.geturl(), body=body, headers={k: str(v) for k, v in signed.items()})
-    except HTTPError as exc:
-        raise HealFailed(f"no answer from {url}: {type(exc).__name__}") from exc
-    text = response.data.decode(errors="replace")
-    if response.status == 403:
-        raise HealRefused(f"{url} answered 403 to a heal (the credentials need admin:Heal): {text[:200]}")
-    if response.status != 200:
-        raise HealFailed(f"{url} answered {response.status}: {text[:200]}")
-    try:
-        answer = json.loads(text)
-    except ValueError as exc:
-        raise HealFailed(f"{url} answered no JSON: {text[:200]}") from exc
-    if not isinstance(answer, dict):
-        raise HealFailed(f"{url} answered {text[:200]}")
-    return answer

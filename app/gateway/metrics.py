@@ -61,3 +61,9 @@ class GatewayMetrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.deletes_unconfirmed = Counter(
+            "gateway_deletes_unconfirmed",
+            "DELETEs answered 503 because MinIO wrote no delete marker while a server or drive "
+            "was not settled (gateway.settle).",
+            registry=self.registry,
+        )

@@ -102,6 +102,7 @@ class ObjectRoutes:
         storage: Storage,
         metrics: GatewayMetrics,
         refused: Callable[[str], None] = lambda key: None,
+        unsettled: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.settings = settings
         self.storage = storage
@@ -109,6 +110,8 @@ class ObjectRoutes:
         # Told each key whose PUT or DELETE MinIO refused: it may have landed
         # on some drives all the same (gateway.repair heals it).
         self.refused = refused
+        # Why MinIO's "nothing to delete" cannot be believed now, or None (gateway.settle).
+        self.unsettled = unsettled
 
     def _too_large(self) -> JSONResponse:
         limit = self.settings.max_object_bytes
@@ -225,12 +228,30 @@ class ObjectRoutes:
         if isinstance(key, KeyProblem):
             return bad_name(key)
         try:
-            await run_in_threadpool(self.storage.delete, key)
+            marker = await run_in_threadpool(self.storage.delete, key)
         except StorageError as exc:
             if exc.reached:
                 self.refused(key)
             return storage_failure(self.metrics, "delete", exc)
+        if not marker and self.settings.bucket_versioning:
+            reason = await run_in_threadpool(self.unsettled)
+            if reason is not None:
+                return self._unconfirmed_delete(key, reason)
         return Response(status_code=204)
+
+    def _unconfirmed_delete(self, key: str, reason: str) -> JSONResponse:
+        self.metrics.deletes_unconfirmed.inc()
+        fields = {"event": "delete_unconfirmed", "key": key, "why": reason}
+        log.warning("delete not confirmed", extra={"fields": fields})
+        response = error(
+            503,
+            "delete_unconfirmed",
+            "MinIO wrote no delete marker while not every server and drive was settled; "
+            "the delete was NOT acknowledged, retry later",
+            why=reason,
+        )
+        response.headers["Retry-After"] = "1"
+        return response
 
     async def list_objects(self, request: Request) -> Response:
         params = request.query_params

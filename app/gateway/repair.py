@@ -31,8 +31,9 @@ from dataclasses import dataclass
 from urllib3 import PoolManager
 from urllib3.util import Retry, Timeout
 
+from gateway.admin import AdminFailed, AdminRefused
 from gateway.config import Settings
-from gateway.heal import HealFailed, HealRefused, heal_object
+from gateway.heal import heal_object
 from gateway.metrics import GatewayMetrics
 from gateway.storage import Storage
 
@@ -43,7 +44,7 @@ BACKOFF_MAX = 30.0  # seconds at most between two heals of one key
 HEAL_WORKERS = 8  # heals at once: each is two small admin calls, mostly waiting on MinIO
 
 Heal = Callable[[str], None]
-"""Heals one key; raises HealFailed (try again later) or HealRefused (never will)."""
+"""Heals one key; raises AdminFailed (try again later) or AdminRefused (never will)."""
 
 
 @dataclass
@@ -128,10 +129,10 @@ class Repairs:
             return False
         try:
             self._heal(key)
-        except HealRefused as exc:
+        except AdminRefused as exc:
             self._disable(str(exc))
             return False
-        except HealFailed as exc:
+        except AdminFailed as exc:
             self._later(key, now, str(exc))
             return False
         log.info("repaired", extra={"fields": {"event": "repair_healed", "key": key}})

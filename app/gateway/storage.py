@@ -243,10 +243,15 @@ class Storage:
         metadata = info.metadata or {}
         return StoredObject(key, info.size or 0, metadata.get(SHA256_META), info.etag)
 
-    def delete(self, key: str) -> None:
-        """Delete ``key``; deleting a missing key succeeds, as in S3."""
+    def delete(self, key: str) -> bool:
+        """Delete ``key``; deleting a missing key succeeds, as in S3. True when
+        MinIO answered with a delete marker (a versioned bucket's delete
+        wrote one, or found one as the newest version); False when it wrote
+        none, which in a versioned bucket means its look-up read "not found"
+        (gateway.settle says when that can be believed)."""
         with _translated("delete"):
-            self._client.remove_object(self.bucket, key)
+            response = self._client._execute("DELETE", self.bucket, key)
+        return response.headers.get("x-amz-delete-marker", "").lower() == "true"
 
     def list_page(self, prefix: str, start_after: str | None, limit: int) -> tuple[list[str], bool]:
         """One ListObjectsV2 page: up to ``limit`` keys under ``prefix`` after

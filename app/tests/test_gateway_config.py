@@ -103,3 +103,10 @@ def test_every_setting_read_from_the_environment_is_in_the_readme() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert len(read) >= 15, read
     assert sorted(name for name in read if f"`{name}`" not in readme) == []
+
+
+def test_delete_settle_defaults_to_30_s_and_takes_0_to_turn_off() -> None:
+    assert load(BASE).delete_settle_s == 30.0
+    assert load({**BASE, "GATEWAY_DELETE_SETTLE": "0"}).delete_settle_s == 0.0
+    with pytest.raises(ConfigError, match=r"GATEWAY_DELETE_SETTLE='-1' must be at least 0"):
+        load({**BASE, "GATEWAY_DELETE_SETTLE": "-1"})

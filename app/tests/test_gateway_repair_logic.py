@@ -7,8 +7,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from gateway.admin import AdminFailed, AdminRefused
 from gateway.config import Settings
-from gateway.heal import HealFailed, HealRefused
 from gateway.metrics import GatewayMetrics
 from gateway.repair import BACKOFF_MAX, Repairs
 from gateway.storage import ClusterHealth
@@ -58,7 +58,7 @@ def test_nothing_is_healed_while_minio_lacks_write_quorum() -> None:
 
 
 def test_a_failed_heal_is_tried_again_later_and_later() -> None:
-    heals = Heals({"k": [HealFailed("busy"), HealFailed("busy"), None]})
+    heals = Heals({"k": [AdminFailed("busy"), AdminFailed("busy"), None]})
     repairs, metrics = _repairs(heals)
     repairs.note("k")
     start = repairs._pending["k"].since
@@ -70,7 +70,7 @@ def test_a_failed_heal_is_tried_again_later_and_later() -> None:
 
 
 def test_the_delay_between_tries_is_bounded() -> None:
-    heals = Heals({"k": [HealFailed("busy")]})
+    heals = Heals({"k": [AdminFailed("busy")]})
     repairs, _ = _repairs(heals, repair_max_age=10_000.0)
     repairs.note("k")
     now = repairs._pending["k"].since
@@ -81,7 +81,7 @@ def test_the_delay_between_tries_is_bounded() -> None:
 
 
 def test_a_key_not_healed_in_time_is_abandoned_and_counted() -> None:
-    heals = Heals({"k": [HealFailed("busy")]})
+    heals = Heals({"k": [AdminFailed("busy")]})
     repairs, metrics = _repairs(heals)
     repairs.note("k")
     since = repairs._pending["k"].since
@@ -91,7 +91,7 @@ def test_a_key_not_healed_in_time_is_abandoned_and_counted() -> None:
 
 def test_minio_refusing_the_heal_turns_repair_off_once() -> None:
     # Heals run in parallel: every key in this pass may be tried once, none again.
-    heals = Heals({key: [HealRefused("403")] for key in ("a", "b", "c")})
+    heals = Heals({key: [AdminRefused("403")] for key in ("a", "b", "c")})
     repairs, metrics = _repairs(heals)
     for key in ("a", "b", "c"):
         repairs.note(key)
