@@ -30,6 +30,8 @@ SCENARIOS = (
     "delete-resurrection",
     "negative-unversioned",
     "negative-unrepaired",
+    "delete-after-restart",
+    "negative-unsettled",
 )
 """Every fault scenario, in the order the suite runs them."""
 

@@ -326,3 +326,41 @@ def _common_prefix(names: set[str]) -> str:
     while n < min(len(first), len(last)) and first[n] == last[n]:
         n += 1
     return first[:n]
+
+
+@dataclass
+class Churn:
+    """What ``churn`` did: when the app first acknowledged a write after the
+    fault, and for each key, seconds from then to its acknowledged PUT."""
+
+    first_ack_s: float | None = None
+    put_at: dict[str, float] = field(default_factory=dict)
+
+
+def churn(client: AppClient, rnd: Round, prefix: str, *, window_s: float, wait_s: float) -> Churn:
+    """PUT a fresh key, and DELETE it at once when the PUT was acknowledged,
+    pair after pair: first until the app acknowledges a PUT (at most
+    ``wait_s`` seconds), then for ``window_s`` seconds more. Every call is
+    one attempt, recorded in the ledger; ``rnd`` gets the keys, first
+    versions and delete outcomes."""
+    started = time.monotonic()
+    done = Churn()
+    first_ack: float | None = None
+    while True:
+        now = time.monotonic()
+        if first_ack is None and now - started > wait_s:
+            return done
+        if first_ack is not None and now - first_ack > window_s:
+            return done
+        key = f"{prefix}/k{len(rnd.keys):05d}"
+        rnd.keys.append(key)
+        data = payload()
+        if client.put(key, data) != ACKED:
+            time.sleep(0.2)  # MinIO or the app still down: a refused call returns at once
+            continue
+        if first_ack is None:
+            first_ack = time.monotonic()
+            done.first_ack_s = round(first_ack - started, 2)
+        rnd.first[key] = hashlib.sha256(data).hexdigest()
+        done.put_at[key] = round(time.monotonic() - first_ack, 2)
+        rnd.deletes[key] = client.delete(key)

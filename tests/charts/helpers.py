@@ -56,6 +56,7 @@ VARIANTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "stack-unsafe-app": ("stack", ("values-kind.yaml", "values-unsafe-app.yaml")),
     "stack-unversioned": ("stack", ("values-kind.yaml", "values-unversioned.yaml")),
     "stack-unrepaired": ("stack", ("values-kind.yaml", "values-unrepaired.yaml")),
+    "stack-unsettled": ("stack", ("values-kind.yaml", "values-unsettled.yaml")),
 }
 STACK_VARIANTS = [k for k in VARIANTS if k.startswith("stack-")]
 

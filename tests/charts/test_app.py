@@ -83,6 +83,13 @@ def test_repair_is_on_by_default_and_the_unrepaired_variant_turns_it_off(render:
     assert env["GATEWAY_BUCKET_VERSIONING"]["value"] == "enabled"
 
 
+def test_delete_settle_is_30_s_by_default_and_the_unsettled_variant_turns_it_off(render: RenderFn) -> None:
+    assert env_of(gateway(render("stack", "values-kind.yaml")))["GATEWAY_DELETE_SETTLE"]["value"] == "30"
+    env = env_of(gateway(render("stack", "values-kind.yaml", "values-unsettled.yaml")))
+    assert env["GATEWAY_DELETE_SETTLE"]["value"] == "0"
+    assert env["GATEWAY_BUCKET_VERSIONING"]["value"] == "enabled"
+
+
 def test_endpoint_and_secret_accept_templates(render: RenderFn, tmp_path: Path) -> None:
     # Standalone installs point at "<release>-minio" without knowing the release name.
     values = tmp_path / "values.yaml"

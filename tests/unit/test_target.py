@@ -116,7 +116,15 @@ def test_paths_are_relative_to_the_target_file() -> None:
     reference = target.load(target.REFERENCE)
     assert reference.deploy is not None
     assert reference.deploy.releases[0].chart == ROOT / "charts" / "stack"
-    assert reference.variants() == ("default", "two-pools", "ephemeral", "unsafe-app", "unversioned", "unrepaired")
+    assert reference.variants() == (
+        "default",
+        "two-pools",
+        "ephemeral",
+        "unsafe-app",
+        "unversioned",
+        "unrepaired",
+        "unsettled",
+    )
 
 
 @pytest.mark.parametrize(
