@@ -73,6 +73,9 @@ class Round:
     """How many of the acknowledged-deleted keys each listing showed."""
     answers: dict[str, list[str]] = field(default_factory=dict)
     """Key whose delete was refused -> every answer read_refused saw for it."""
+    unanswered: list[str] = field(default_factory=list)
+    """Keys MinIO gave no answer for after recovery (a read timed out or the
+    connection failed, on every try): not judged, and the round cannot pass."""
 
     @property
     def acked_deletes(self) -> list[str]:
@@ -101,6 +104,7 @@ class Round:
             "listed_after_delete": self.listed,
             "refused_deletes": len(self.refused_deletes),
             "split": {k: sorted(set(self.answers[k])) for k in self.split},
+            "unanswered": sorted(self.unanswered),
         }
 
 
@@ -232,10 +236,40 @@ def delete(client: AppClient, rnd: Round) -> None:
         rnd.deletes[key] = client.delete(key)
 
 
+NO_ANSWER_TRIES = 3
+"""Reads of a key that MinIO does not answer, a pause apart, before the key
+counts as unanswered: seen once on kind, a GET of a key being healed waited
+past the 30 s read timeout."""
+
+NO_ANSWER_PAUSE_S = 10.0
+
+
+def patiently(keys: list[str], ask: Callable[[str], None], rnd: Round) -> None:
+    """``ask`` about each key; a key MinIO does not answer (urllib3 timeout or
+    connection error) is asked again after the others, up to NO_ANSWER_TRIES
+    times in all, NO_ANSWER_PAUSE_S apart; still silent, it lands in
+    ``rnd.unanswered``. ``ask`` records its own answers."""
+    waiting = list(keys)
+    for attempt in range(NO_ANSWER_TRIES):
+        if attempt:
+            time.sleep(NO_ANSWER_PAUSE_S)
+        silent = []
+        for key in waiting:
+            try:
+                ask(key)
+            except HTTPError:
+                silent.append(key)
+        waiting = silent
+        if not waiting:
+            return
+    rnd.unanswered.extend(k for k in waiting if k not in rnd.unanswered)
+
+
 def read_back(s3: Minio, bucket: str, object_name: Callable[[str], str], rnd: Round) -> None:
     """HEAD and GET every key whose delete was acknowledged; list LISTINGS times."""
     read = object_reader(s3, bucket)
-    for key in rnd.acked_deletes:
+
+    def ask(key: str) -> None:
         name = object_name(key)
         head = _head(s3, bucket, name)
         got = read(name)
@@ -243,14 +277,16 @@ def read_back(s3: Minio, bucket: str, object_name: Callable[[str], str], rnd: Ro
             # GET and HEAD can disagree right after a tie: each asks the drives anew.
             if head is not None:
                 rnd.resurrected[key] = "head"
-            continue
+            return
         if got[0] == rnd.first.get(key):
             rnd.resurrected[key] = "first"
         elif got[0] == rnd.second.get(key):
             rnd.resurrected[key] = "second"
         else:
             rnd.resurrected[key] = "other"
-    by_name = {object_name(k): k for k in rnd.acked_deletes}
+
+    patiently(rnd.acked_deletes, ask, rnd)
+    by_name = {object_name(k): k for k in rnd.acked_deletes if k not in rnd.unanswered}
     seen: list[set[str]] = []
     for _ in range(LISTINGS):
         names = {o.object_name for o in _list(s3, bucket, _common_prefix(set(by_name))) if o.object_name in by_name}
@@ -277,9 +313,9 @@ def read_refused(s3: Minio, bucket: str, object_name: Callable[[str], str], rnd:
     times; each answer lands in ``rnd.answers`` ("first", "absent", "other";
     "listed", "unlisted")."""
     read = object_reader(s3, bucket)
-    keys = rnd.refused_deletes
-    for key in keys:
-        seen = rnd.answers.setdefault(key, [])
+
+    def ask(key: str) -> None:
+        seen: list[str] = []
         for _ in range(READS):
             try:
                 got = read(object_name(key))
@@ -287,6 +323,10 @@ def read_refused(s3: Minio, bucket: str, object_name: Callable[[str], str], rnd:
                 seen.append("refused")
                 continue
             seen.append("absent" if got is None else "first" if got[0] == rnd.first.get(key) else "other")
+        rnd.answers[key] = seen  # only a key asked to the end: a silent try leaves no half answer
+
+    patiently(rnd.refused_deletes, ask, rnd)
+    keys = [k for k in rnd.refused_deletes if k not in rnd.unanswered]
     by_name = {object_name(k): k for k in keys}
     for _ in range(LISTINGS):
         names = {o.object_name for o in _list(s3, bucket, _common_prefix(set(by_name))) if o.object_name in by_name}

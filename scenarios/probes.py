@@ -4,13 +4,14 @@ with what they saw. Faults live in chaos.faults; verdicts in chaos.checkers."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from chaos import faults
-from chaos.clients import http_pool, s3_client
+from chaos.clients import admin_client, http_pool, s3_client
 from chaos.diskfaults import Drive, drive_of
 from chaos.minio_health import ProbeError, admin_info, observe_rejoined
 from deployer.forward import PodForwards
@@ -226,3 +227,13 @@ def node_drives(stack: Stack) -> tuple[list[Drive], str]:
         return [drive_of(stack.kube, stack.namespace, p.name) for p in pods], ""
     except faults.FaultNotProven as exc:
         return [], str(exc)[:300]
+
+
+def held_locks(stack: Stack) -> object:
+    """MinIO's oldest held locks (``mc admin top locks``), parsed, or why they
+    could not be read: evidence when a read waited past its timeout."""
+    try:
+        raw = admin_client(stack.minio_url, stack.credentials, http=http_pool(read=15)).top_locks()
+        return json.loads(raw) if raw.strip() else []
+    except Exception as exc:  # noqa: BLE001 (evidence only: urllib3, MinioAdminException and ValueError alike)
+        return f"top locks not read: {type(exc).__name__}: {exc}"

@@ -81,6 +81,8 @@ def after_restart(scenario: ScenarioRun, rounds: int, *, expect_resurrection: bo
                 "acknowledged_deletes_in_reconnect_window": len(early),
                 "deletes_refused": len(rnd.refused_deletes),
             }
+            if rnd.unanswered:
+                row["locks_when_unanswered"] = probes.held_locks(stack)
             if rnd.resurrected and drives:
                 names = [app.object_name(k) for k in rnd.resurrected]
                 row["drives_after_recovery"] = drive_views.read_views(drives, stack.bucket, names)
@@ -118,6 +120,12 @@ def _judge(
         scenario.result.inconclusive(
             f"no delete was acknowledged within {RECONNECT_S:g} s of the app's first write after a restart: "
             "the window in which MinIO may not see every drive was not tested"
+        )
+    unanswered = sorted(k for r in rounds for k in r.unanswered)
+    if unanswered:
+        scenario.result.inconclusive(
+            f"{len(unanswered)} key(s) got no answer from MinIO after recovery, {deletes.NO_ANSWER_TRIES} tries "
+            f"each (held locks in the evidence): {unanswered[:5]}"
         )
     if expect_resurrection:
         scenario.result.require(

@@ -116,6 +116,8 @@ def resurrection(scenario: ScenarioRun, rounds: int, *, expect: str = NOTHING) -
             deletes.read_back(s3, stack.bucket, app.object_name, rnd)
             deletes.read_refused(s3, stack.bucket, app.object_name, held)
             row = rnd.to_dict() | {"healed_s": healed, "refused_deletes": held.to_dict()}
+            if rnd.unanswered or held.unanswered:
+                row["locks_when_unanswered"] = probes.held_locks(stack)
             if rnd.resurrected or rnd.flapping:
                 row["evidence"] = _evidence(scenario, list(drives.values()), rnd, snapshot)
             if held.split:
@@ -241,6 +243,12 @@ def _judge(
         scenario.result.inconclusive("no delete was acknowledged: there was nothing that could come back")
     if refused_deletes == 0:
         scenario.result.inconclusive("no delete was refused: no delete marker was left short of quorum")
+    unanswered = sorted(k for r in [*rounds, *held_rounds] for k in r.unanswered)
+    if unanswered:
+        scenario.result.inconclusive(
+            f"{len(unanswered)} key(s) got no answer from MinIO after recovery, {deletes.NO_ANSWER_TRIES} tries "
+            f"each (held locks in the evidence): {unanswered[:5]}"
+        )
     if expect == NOTHING:
         scenario.measure("resurrected_deletes", resurrected, 0, unit="")
         scenario.measure("flapping_listings", flapping, 0, unit="")

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import pytest
+from urllib3.exceptions import ReadTimeoutError
+
 from chaos import deletes
 from chaos.ledger.records import ACKED, FAILED
 
@@ -54,3 +57,24 @@ def test_gives_up_when_nothing_is_acknowledged_within_the_wait() -> None:
     assert done.first_ack_s is None
     assert rnd.first == {} and app.deleted == []
     assert 1 <= len(app.puts) <= 3  # one attempt each 0.2 s
+
+
+def test_a_key_minio_does_not_answer_is_asked_again_and_then_counted_unanswered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(deletes, "NO_ANSWER_PAUSE_S", 0.0)
+    tries: dict[str, int] = {}
+    answered: list[str] = []
+
+    def ask(key: str) -> None:
+        tries[key] = tries.get(key, 0) + 1
+        if key == "silent" or (key == "slow" and tries[key] < 2):
+            raise ReadTimeoutError(cast(Any, None), "/", "Read timed out.")
+        answered.append(key)
+
+    rnd = deletes.Round(0, [])
+    deletes.patiently(["fine", "slow", "silent"], ask, rnd)
+    assert answered == ["fine", "slow"]
+    assert tries == {"fine": 1, "slow": 2, "silent": deletes.NO_ANSWER_TRIES}
+    assert rnd.unanswered == ["silent"]
+    assert rnd.to_dict()["unanswered"] == ["silent"]
