@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from chaos.preflight.buckets import check_bucket_versioning
+from chaos.preflight.buckets import check_bucket_versioning, check_delete_settle
 from chaos.preflight.credentials import check_credentials
 from chaos.preflight.findings import ERROR, WARNING, Finding
 from chaos.preflight.manifests import minio_workloads
@@ -56,6 +56,7 @@ CHECKS = {
     "CG011-missing-resources": "the MinIO container has no cpu/memory requests or no memory limit",
     "CG012-no-disruption-budget": "no PodDisruptionBudget guards a distributed MinIO pool",
     "CG013-unversioned-bucket": "the app's bucket is left unversioned, where acknowledged deletes can come back",
+    "CG014-delete-settle-off": "the app believes MinIO's marker-less delete answers, even right after a restart",
 }
 """Every check id, with what it flags in one line."""
 
@@ -82,6 +83,8 @@ FIXES = {
     "CG012-no-disruption-budget": "one PodDisruptionBudget per pool (maxUnavailable: what its write quorum can lose)",
     "CG013-unversioned-bucket": "turn versioning on for the app's bucket (delete markers need write quorum; a "
     "refused overwrite's undo then removes only its own version); see docs/findings/delete-resurrection.md",
+    "CG014-delete-settle-off": "leave the app's delete settle time on (gateway.deleteSettleSeconds, 30 s); see "
+    "docs/findings/delete-resurrection.md",
 }
 """The usual fix of each check, for the reference (docs/reference/preflight-rules.md);
 each finding carries the fix for its own object."""
@@ -99,6 +102,7 @@ RULES: tuple[Rule, ...] = (
     check_pod_management,
     check_resources,
     check_bucket_versioning,
+    check_delete_settle,
 )
 
 

@@ -323,6 +323,23 @@ def _no_pdb(docs: list[Doc]) -> None:
     docs.remove(_of(docs, "PodDisruptionBudget"))
 
 
+def _unsettled_gateway(docs: list[Doc]) -> None:
+    docs.append(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "gateway", "namespace": NS},
+            "spec": {
+                "template": {
+                    "spec": {
+                        "containers": [{"name": "gateway", "env": [{"name": "GATEWAY_DELETE_SETTLE", "value": "0"}]}]
+                    }
+                }
+            },
+        }
+    )
+
+
 def _unversioned_gateway(docs: list[Doc]) -> None:
     docs.append(
         {
@@ -373,6 +390,7 @@ FAILING: dict[str, tuple[str, Callable[[list[Doc]], None], dict[str, Any]]] = {
     "no resources": ("CG011-missing-resources", _no_resources, {}),
     "no PDB": ("CG012-no-disruption-budget", _no_pdb, {}),
     "unversioned gateway bucket": ("CG013-unversioned-bucket", _unversioned_gateway, {}),
+    "gateway settle off": ("CG014-delete-settle-off", _unsettled_gateway, {}),
 }
 
 
@@ -753,3 +771,12 @@ def test_versioning_rule_reads_the_rendered_gateway(render: RenderFn) -> None:  
     unversioned = check(parse_manifests(render("stack", "values-kind.yaml", "values-unversioned.yaml").text))
     assert "CG013-unversioned-bucket" not in ids(reference)
     assert _one(unversioned, "CG013-unversioned-bucket").object.endswith("Deployment/gateway")
+
+
+def test_settle_rule_reads_the_rendered_gateway(render: RenderFn) -> None:  # noqa: F811
+    """The reference gateway holds marker-less deletes back after restarts; the unsettled variant does not."""
+    reference = check(parse_manifests(render("stack", "values-kind.yaml").text))
+    unsettled = check(parse_manifests(render("stack", "values-kind.yaml", "values-unsettled.yaml").text))
+    assert "CG014-delete-settle-off" not in ids(reference)
+    finding = _one(unsettled, "CG014-delete-settle-off")
+    assert finding.object.endswith("Deployment/gateway") and finding.severity == "warning"

@@ -226,6 +226,18 @@ def _unversioned_app(docs: list[Doc]) -> None:
     )
 
 
+def _unsettled_app(docs: list[Doc]) -> None:
+    env = [{"name": "UPLOADER_DELETE_SETTLE", "value": "0"}]
+    docs.append(
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "uploader", "namespace": NS},
+            "spec": {"template": {"spec": {"containers": [{"name": "uploader", "env": env}]}}},
+        }
+    )
+
+
 # The rules the baseline already shows (CG005, CG008, CG011, CG012) need no change.
 CHANGES: dict[str, tuple[str, Callable[[list[Doc]], None]]] = {
     "root password in the chart's script": ("CG001-literal-credentials", _root_password_in_script),
@@ -237,6 +249,7 @@ CHANGES: dict[str, tuple[str, Callable[[list[Doc]], None]]] = {
     "a Service with a cluster IP": ("CG009-headless-service", _service_with_cluster_ip),
     "podManagementPolicy=OrderedReady": ("CG010-ordered-ready", _ordered_ready),
     "an app writing to an unversioned bucket": ("CG013-unversioned-bucket", _unversioned_app),
+    "an app that believes marker-less deletes": ("CG014-delete-settle-off", _unsettled_app),
 }
 
 
