@@ -14,7 +14,7 @@ from typing import Any
 
 from chaos.rulebook import Verdict, exit_code, overall_of
 from chaos.timeline import read
-from reports import junit
+from reports import junit, subject
 from reports.html import render
 from reports.svg import Series, Window, chart
 
@@ -117,12 +117,18 @@ def scenario_charts(records: Sequence[Mapping[str, Any]], result: Mapping[str, A
     return svgs
 
 
-def write_summary(run_dir: Path, settings: Mapping[str, str], results: Sequence[Mapping[str, Any]]) -> Path:
+def write_summary(
+    run_dir: Path,
+    settings: Mapping[str, str],
+    results: Sequence[Mapping[str, Any]],
+    subject: Mapping[str, Any] | None = None,
+) -> Path:
     verdict = overall_verdict(results)
     summary = {
         "verdict": verdict,
         "exit_code": exit_code(Verdict(verdict)),
         "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "subject": dict(subject or {}),
         "settings": dict(settings),
         "scenarios": list(results),
     }
@@ -133,12 +139,15 @@ def write_summary(run_dir: Path, settings: Mapping[str, str], results: Sequence[
 
 def build(run_dir: Path, settings: Mapping[str, str], results: Sequence[Mapping[str, Any]]) -> Path:
     """Write summary.json, junit.xml and report.html into ``run_dir``; returns the report's path."""
-    write_summary(run_dir, settings, results)
-    junit.write(run_dir / "junit.xml", results)
     records = read_records(run_dir / "timeline.jsonl")
+    tested = subject.gather(run_dir, settings, records)
+    write_summary(run_dir, settings, results, tested)
+    junit.write(run_dir / "junit.xml", results)
     charts = {r["name"]: scenario_charts(records, r) for r in results}
     files = sorted(p.relative_to(run_dir).as_posix() for p in run_dir.rglob("*") if p.is_file())
-    html = render(overall_verdict(results), settings, results, charts, [*files, "report.html"])
+    html = render(
+        overall_verdict(results), settings, results, charts, [*files, "report.html"], tested=subject.rows(tested)
+    )
     path = run_dir / "report.html"
     path.write_text(html, encoding="utf-8")
     return path

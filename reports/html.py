@@ -172,6 +172,8 @@ def render(
     results: Sequence[Mapping[str, Any]],
     charts: Mapping[str, Sequence[str]],
     files: Sequence[str],
+    *,
+    tested: Sequence[tuple[str, str]] = (),
 ) -> str:
     summary_rows = [
         [
@@ -183,6 +185,10 @@ def render(
     ]
     body = [
         f"<h1>chaosgate run {badge(verdict)}</h1>",
+        "<h2>What was tested</h2>",
+        table([[escape(what), escape(value)] for what, value in tested], ("what", "as found"))
+        if tested
+        else '<p class="muted">Not recorded for this run.</p>',
         '<p class="muted">Shaded bands on the charts are fault windows. Times are seconds since the run started.</p>',
         "<h2>Verdicts</h2>",
         table(summary_rows, ("scenario", "verdict", "reasons")),

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from chaos.rulebook import DAMAGE as DAMAGE_STATES
 from chaos.rulebook import Check, KeyState, Verdict, exit_code, overall_of
+from reports.subject import rows as subject_rows
 
 RATIO = "ratio"  # a share 0-1, shown in percent
 # Words for the parts of measurement names that read badly as they are.
@@ -42,6 +43,7 @@ class Run:
     generated_at: str
     settings: dict[str, str]
     scenarios: list[dict[str, Any]]
+    subject: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -100,12 +102,14 @@ def load(path: Path) -> Run:
         raise BadRun(f"{file}: verdict {recorded!r} does not follow from its scenarios' verdicts ({verdict.value})")
     settings = data.get("settings")
     settings = settings if isinstance(settings, dict) else {}
+    tested = data.get("subject")
     return Run(
         folder,
         verdict,
         str(data.get("generated_at", "")),
         {str(k): str(v) for k, v in settings.items()},
         scenarios,
+        tested if isinstance(tested, dict) else {},
     )
 
 
@@ -489,6 +493,8 @@ def markdown(run: Run, report_url: str) -> str:
         f"{_md(_headline(run))}. Full report with plots: [report.html]({report_url})",
         "",
     ]
+    if run.subject:
+        out += ["**What was tested**", "", *md_table(("what", "as found"), subject_rows(run.subject))]
     rows = [[_title(s), BADGES[s["verdict"]], "; ".join(_reasons(s)) or "all checks held"] for s in run.scenarios]
     out += md_table(("scenario", "verdict", "reasons"), rows)
     for s in run.scenarios:
@@ -526,6 +532,8 @@ def text(run: Run, report_url: str) -> str:
         f"report: {report_url}",
         "",
     ]
+    if run.subject:
+        out += ["what was tested:", *columns([list(r) for r in subject_rows(run.subject)]), ""]
     for s in run.scenarios:
         out.append(f"{_title(s)} [{s['name']}]: {s['verdict'].upper()}")
         out += [f"  - {r}" for r in _reasons(s)]

@@ -25,6 +25,7 @@ from kernel import procs
 from kernel.errors import InfraError, WaitTimeout
 from kernel.wait import Deadline, wait_until
 from loadtests import runner
+from scenarios import subject
 from scenarios.probes import require_healthy
 from scenarios.stack import NotApplicable, Stack
 
@@ -93,7 +94,7 @@ class StackManager:
         shape = read_topology(self.env.urls["minio"], credentials)
         self.timeline.event("stack.topology", variant=variant, topology=str(shape))
         ensure_bucket(self.env.urls["minio"], credentials, self.target.minio.bucket)
-        return Stack(
+        connected = Stack(
             env=self.env,
             kube=connect(self.env.kubeconfig, self.env.context, granted=self._granted()),
             credentials=credentials,
@@ -101,6 +102,8 @@ class StackManager:
             topology=shape,
             target=self.target,
         )
+        subject.record(self.run_dir, connected)
+        return connected
 
     def _granted(self) -> frozenset[str]:
         """Faults may act in the target's namespace without chaosgate's label

@@ -6,7 +6,9 @@ straight from MinIO, and the target's HPA sees a CPU metric.
 """
 
 import hashlib
+import json
 import secrets
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,6 +16,7 @@ import pytest
 from chaos.clients import s3_client
 from chaos.minio_health import admin_info
 from kernel.wait import Deadline, Seen, wait_until
+from scenarios import subject
 from scenarios.harness import NotApplicable, Stack
 
 pytestmark = pytest.mark.smoke
@@ -70,3 +73,17 @@ def test_hpa_reports_a_cpu_metric(stack: Stack):
 
     # metrics-server resolution (15 s) plus the HPA's sync period (15 s).
     wait_until(cpu_seen, what=f"HPA {name} to report CPU", timeout=Deadline(180), interval=5.0)
+
+
+def test_the_run_records_what_it_tested(stack: Stack, run_dir: Path):
+    """The report's header is read from the running stack: every release,
+    every image with the digest the kubelet resolved, MinIO's version."""
+    tested = json.loads((run_dir / subject.FILE).read_text())["stacks"][stack.variant]
+    releases, images, minio = tested["releases"], tested["images"], tested["minio"]
+    assert isinstance(releases, list), releases
+    if stack.target.deploy is not None:  # chaosgate installed it: Helm lists every release
+        assert {r["release"] for r in releases} >= {r.name for r in stack.target.deploy.releases}, releases
+    assert all(r["chart"] and r["revision"] for r in releases), releases
+    assert isinstance(images, list) and images, images
+    assert all(i["digest"].startswith("sha256:") for i in images), images
+    assert isinstance(minio, list) and minio and all("commit" in v for v in minio), minio
