@@ -38,7 +38,8 @@ class ImageSource:
     stack: str = ""  # one of chaosgate's own images
     dockerfile: Path | None = None
     context: Path | None = None
-    ref: str = ""  # the built image's name, or the present image's
+    ref: str = ""  # the built image's name, the present image's, or the reference to pull
+    pull: bool = False  # ref is pulled from its registry (the image the team ships)
 
 
 @dataclass(frozen=True)
@@ -287,7 +288,14 @@ def _deploy(raw: Mapping[str, Any], base: Path) -> Deploy:
         dockerfile = _under(base, src["dockerfile"]) if "dockerfile" in src else None
         context = _under(base, src["context"]) if "context" in src else (dockerfile.parent if dockerfile else None)
         images.append(
-            ImageSource(name, src.get("stack", ""), dockerfile, context, src.get("ref", src.get("present", "")))
+            ImageSource(
+                name,
+                src.get("stack", ""),
+                dockerfile,
+                context,
+                src.get("ref", src.get("present", src.get("pull", ""))),
+                pull="pull" in src,
+            )
         )
     releases = tuple(
         Release(

@@ -2,15 +2,17 @@
 
 A target names each image's source: one of chaosgate's own stack images
 (pulled or built from pinned sources for this run, so its reference depends
-on the image mode), a Dockerfile built on the host, or an image already
-present. Every one ends up in the kind nodes (``kind load``), so a target
-never needs a registry.
+on the image mode), a Dockerfile built on the host, an image already
+present, or the image the team ships, pulled by its reference (through the
+run's registry mirror when one is set). Every one ends up in the kind nodes
+(``kind load``), so the cluster never needs a registry.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from deployer.images.upstream import UPSTREAM, PullSource, pull
 from deployer.target import ImageSource, Target
 from kernel.errors import BadInputError, InfraError
 from kernel.procs import run
@@ -19,14 +21,24 @@ from kernel.progress import phase
 BUILD_TIMEOUT_S = 1800.0
 
 
-def resolve(target: Target, stack_images: Mapping[str, str]) -> dict[str, str]:
-    """Image name -> local reference, building Dockerfile images as needed."""
+def resolve(target: Target, stack_images: Mapping[str, str], source: PullSource = UPSTREAM) -> dict[str, str]:
+    """Image name -> local reference, building Dockerfile images and pulling
+    referenced ones (from ``source``) as needed."""
     if target.deploy is None:
         return {}
-    return {image.name: _one(image, stack_images) for image in target.deploy.images}
+    return {image.name: _one(image, stack_images, source) for image in target.deploy.images}
 
 
-def _one(image: ImageSource, stack_images: Mapping[str, str]) -> str:
+def _one(image: ImageSource, stack_images: Mapping[str, str], source: PullSource) -> str:
+    if image.pull:
+        try:
+            return pull({image.name: image.ref}, source)[image.name]
+        except InfraError as exc:
+            raise BadInputError(
+                f"deploy.images.{image.name}.pull: {image.ref} could not be pulled: {exc}\n"
+                f"Fix: where no registry is reachable, provide the image yourself (`docker load -i FILE`, "
+                f"or pull it on a machine that can and copy it over) and name it with `present: NAME:TAG`"
+            ) from exc
     if image.stack:
         if image.stack not in stack_images:
             raise InfraError(f"chaosgate's {image.stack} image was not resolved for this run")

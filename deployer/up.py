@@ -78,6 +78,7 @@ class Environment:
     # kind clusters chaosgate made: NodePort twins of the target's Services on
     # loopback. A cluster it did not create: no NodePorts, namespaces only its own.
     exposes: bool = True
+    pull_mirror: str = ""  # --registry-mirror: where a target's `pull:` images come from
 
     def kubectl(self) -> Kubectl:
         return Kubectl.for_cluster(self.kubeconfig, self.context)
@@ -155,6 +156,7 @@ def create_cluster(opts: UpOptions, timings: Timings = TIMINGS) -> tuple[kind.Ki
             nodes,
             host_urls(cluster.host_ports),
             dict(images),
+            pull_mirror=opts.pull.mirror,
         )
         kubectl = env.kubectl()
         wait_nodes_ready(kubectl, len(nodes))
@@ -173,7 +175,7 @@ def create_cluster(opts: UpOptions, timings: Timings = TIMINGS) -> tuple[kind.Ki
 def deploy_stack(env: Environment, target: Target, variant: str, timings: Timings = TIMINGS) -> None:
     """The target's images resolved and in the nodes, its releases installed and Ready."""
     with phase(f"stack {target.name} ({variant})", timings):
-        refs = targetimages.resolve(target, env.images)
+        refs = targetimages.resolve(target, env.images, PullSource(mirror=env.pull_mirror))
         missing = targetimages.to_load(refs, env.images)
         if missing and env.nodes:
             kind.KindCluster(env.cluster_name, node_image="").load_images(missing)
@@ -185,7 +187,7 @@ def deploy_stack(env: Environment, target: Target, variant: str, timings: Timing
 def upgrade_stack(env: Environment, target: Target, variant: str) -> None:
     """The installed target upgraded to ``variant`` in place (stack.upgrade),
     with the images it needs in the nodes."""
-    refs = targetimages.resolve(target, env.images)
+    refs = targetimages.resolve(target, env.images, PullSource(mirror=env.pull_mirror))
     missing = targetimages.to_load(refs, env.images)
     if missing and env.nodes:
         kind.KindCluster(env.cluster_name, node_image="").load_images(missing)

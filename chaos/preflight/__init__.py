@@ -83,7 +83,7 @@ FIXES = {
     "CG012-no-disruption-budget": "one PodDisruptionBudget per pool (maxUnavailable: what its write quorum can lose)",
     "CG013-unversioned-bucket": "turn versioning on for the app's bucket (delete markers need write quorum; a "
     "refused overwrite's undo then removes only its own version); see docs/findings/delete-resurrection.md",
-    "CG014-delete-settle-off": "leave the app's delete settle time on (gateway.deleteSettleSeconds, 30 s); see "
+    "CG014-delete-settle-off": "leave the app's delete settle time on (chaosgate's app chart: 30 s by default); see "
     "docs/findings/delete-resurrection.md",
 }
 """The usual fix of each check, for the reference (docs/reference/preflight-rules.md);

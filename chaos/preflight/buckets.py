@@ -74,7 +74,7 @@ def check_delete_settle(ctx: Context) -> list[Finding]:
             "the app believes every DELETE that MinIO answers without a delete marker: right after a restart "
             "such an answer can come from a server that does not see every drive yet, and the object comes "
             "back (docs/findings/delete-resurrection.md).",
-            "leave the settle time on (chaosgate's app chart: gateway.deleteSettleSeconds, 30 by default).",
+            "leave the settle time on (chaosgate's app chart: 30 s by default), or drop the variable.",
         )
         for doc, container, name, value in _env(ctx)
         if name.endswith(SETTLE_SUFFIX) and value in ("0", "0.0", "off")

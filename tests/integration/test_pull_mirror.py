@@ -16,16 +16,18 @@ import socket
 import tarfile
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from deployer import engine
+from deployer import engine, target, targetimages
 from deployer.images import layered, upstream
 from deployer.images.upstream import PullSource
 from deployer.localregistry import LocalRegistry
+from deployer.target import ImageSource, Target
 from kernel import procs
-from kernel.errors import InfraError
+from kernel.errors import BadInputError, InfraError
 
 pytestmark = [pytest.mark.docker]
 
@@ -101,3 +103,27 @@ def test_a_digest_the_mirror_does_not_hold_is_refused(registry: LocalRegistry, p
 
 def test_a_mirror_that_does_not_answer_means_build(registry: LocalRegistry) -> None:
     assert not PullSource(mirror=f"127.0.0.1:{free_port()}").reachable()
+
+
+def _target_pulling(ref: str) -> Target:
+    reference = target.load(target.REFERENCE)
+    assert reference.deploy is not None
+    images = (ImageSource("app", ref=ref, pull=True),)
+    return replace(reference, deploy=replace(reference.deploy, images=images))
+
+
+def test_the_image_a_team_ships_is_pulled_by_its_reference(registry: LocalRegistry, pushed: tuple[str, str]) -> None:
+    upstream_ref, digest = pushed
+    got = targetimages.resolve(_target_pulling(f"{upstream_ref}@{digest}"), {}, PullSource(mirror=registry.address))
+    assert got == {"app": f"{registry.address}/{upstream_ref}@{digest}"}
+    assert layered.image_id(got["app"]) is not None
+    docker("rmi", got["app"])
+
+
+def test_an_image_that_cannot_be_pulled_is_bad_input_naming_it_and_the_way_round(registry: LocalRegistry) -> None:
+    ref = f"127.0.0.1:{free_port()}/team/app:1.0"
+    with pytest.raises(BadInputError) as caught:
+        targetimages.resolve(_target_pulling(ref), {})
+    message = str(caught.value)
+    assert f"deploy.images.app.pull: {ref} could not be pulled" in message
+    assert "docker load -i FILE" in message and "present: NAME:TAG" in message

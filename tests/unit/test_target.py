@@ -78,6 +78,8 @@ BAD_TARGETS = [
     ("deploy.images.minio", {"stack": "redis"}, ["deploy.images.minio.stack", "minio, gateway or prometheus"]),
     ("deploy.images.minio", {"stack": "minio", "present": "x:1"}, ["deploy.images.minio", "exactly one"]),
     ("deploy.images.minio", {"present": "minio"}, ["deploy.images.minio", "tag"]),
+    ("deploy.images.minio", {"pull": "127.0.0.1:5000/team/minio"}, ["deploy.images.minio", "a tag or a digest"]),
+    ("deploy.images.minio", {"pull": "team/minio:1", "present": "x:1"}, ["deploy.images.minio", "exactly one"]),
     ("deploy.releases.0.chart", "../charts/nope", ["deploy.releases[0].chart", "neither a chart folder"]),
     ("deploy.releases.0.values", ["nope.yaml"], ["deploy.releases[0].values[0]", "does not exist"]),
     ("deploy.releases.0.images.0.image", "redis", ["deploy.releases[0].images[0].image", "not under deploy.images"]),
@@ -99,6 +101,27 @@ def test_a_bad_target_is_refused_naming_the_field_and_the_fix(bad, field, value,
     message = bad(_set(field, value))
     for text in expected:
         assert text in message, message
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "registry.example.com/team/minio:1.2.3",
+        "127.0.0.1:5000/team/minio@sha256:" + "a" * 64,
+        "team/minio:1.2.3@sha256:" + "b" * 64,
+    ],
+)
+def test_an_image_the_team_ships_is_named_by_reference(tmp_path: Path, ref: str) -> None:
+    data = copy.deepcopy(REFERENCE)
+    data["deploy"]["images"]["minio"] = {"pull": ref}
+    path = write(tmp_path, data)
+    try:
+        loaded = target.load(path)
+    finally:
+        path.unlink()
+    assert loaded.deploy is not None
+    (minio,) = [i for i in loaded.deploy.images if i.name == "minio"]
+    assert (minio.pull, minio.ref, minio.stack, minio.dockerfile) == (True, ref, "", None)
 
 
 def test_not_yaml_or_not_a_mapping_or_missing_is_refused(tmp_path: Path) -> None:
