@@ -97,6 +97,7 @@ class Gateway:
         self.storage = storage
         self.metrics = GatewayMetrics()
         self.metrics.unsafe_ack.set(1 if settings.ack_before_write else 0)
+        storage.on_retry = lambda operation: self.metrics.minio_retries.labels(operation).inc()
         self.repairs = Repairs(settings, storage, self.metrics)
         self.settle = SettleCheck(settings)
         self.objects = ObjectRoutes(settings, storage, self.metrics, self.repairs.note, self.settle.unsettled)

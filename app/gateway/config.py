@@ -25,6 +25,9 @@ class ConfigError(ValueError):
     """The environment does not describe a usable gateway."""
 
 
+MAX_READ_ATTEMPTS = 10  # past this a client waits longer on a retry than on its own timeout
+
+
 @dataclass(frozen=True)
 class Settings:
     minio_url: str
@@ -101,6 +104,11 @@ class Settings:
     dropped and counted, so an outage under load cannot grow memory without
     bound."""
 
+    read_attempts: int = 3
+    """GATEWAY_READ_ATTEMPTS: tries of an idempotent read (GET, HEAD, LIST)
+    while MinIO is unavailable (5xx, connection refused or reset), with
+    jittered backoff from 0.1 s; writes are tried once. ``1`` turns retries off."""
+
     delete_settle_s: float = 30.0
     """GATEWAY_DELETE_SETTLE, seconds: with versioning on, a DELETE that MinIO
     answers without writing a delete marker ("nothing to delete") counts as
@@ -126,6 +134,13 @@ def _number(env: Mapping[str, str], name: str, default: float, *, minimum: float
     if value < minimum:
         raise ConfigError(f"{name}={raw!r} must be at least {minimum:g}")
     return value
+
+
+def _attempts(env: Mapping[str, str]) -> int:
+    attempts = _number(env, "GATEWAY_READ_ATTEMPTS", Settings.read_attempts, minimum=1)
+    if attempts != int(attempts) or attempts > MAX_READ_ATTEMPTS:
+        raise ConfigError(f"GATEWAY_READ_ATTEMPTS={attempts:g} must be a whole number from 1 to {MAX_READ_ATTEMPTS}")
+    return int(attempts)
 
 
 def _required(env: Mapping[str, str], name: str, what: str) -> str:
@@ -210,6 +225,7 @@ def load(env: Mapping[str, str]) -> Settings:
         repair_refused_writes=on_off("GATEWAY_REPAIR", env.get("GATEWAY_REPAIR")),
         repair_max_age=_number(env, "GATEWAY_REPAIR_MAX_AGE", Settings.repair_max_age, minimum=1),
         repair_max_keys=int(_number(env, "GATEWAY_REPAIR_MAX_KEYS", Settings.repair_max_keys, minimum=1)),
+        read_attempts=_attempts(env),
         delete_settle_s=_number(env, "GATEWAY_DELETE_SETTLE", Settings.delete_settle_s, minimum=0),
         ack_before_write=ack_before_write(env.get("GATEWAY_ACK_BEFORE_WRITE")),
     )

@@ -67,3 +67,9 @@ class GatewayMetrics:
             "was not settled (gateway.settle).",
             registry=self.registry,
         )
+        self.minio_retries = Counter(
+            "gateway_minio_retries",
+            "Idempotent reads tried again while MinIO was unavailable, by operation (get, head, list).",
+            ["operation"],
+            registry=self.registry,
+        )

@@ -10,10 +10,12 @@ and every failure sorted into one of three kinds the API can answer with.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, BinaryIO, cast
+from typing import IO, BinaryIO, TypeVar, cast
 
 from minio import Minio
 from minio.commonconfig import ENABLED, Filter
@@ -29,6 +31,10 @@ from urllib3.util import Retry, Timeout
 from gateway.config import Settings
 
 SHA256_META = "x-amz-meta-sha256"
+READ_BACKOFF_S = 0.1
+"""The first retry's pause at most (seconds); each further one doubles it."""
+_JITTER = random.Random()  # noqa: S311 (spreads retries in time; nothing secret)
+T = TypeVar("T")
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "NoSuchObject"})
 
 
@@ -130,6 +136,8 @@ class Storage:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.on_retry: Callable[[str], None] = lambda operation: None
+        """Told the operation of each read tried again (the gateway counts them)."""
         self._http = PoolManager(
             timeout=Timeout(connect=settings.connect_timeout, read=settings.read_timeout),
             retries=Retry(total=0, redirect=0),
@@ -216,30 +224,44 @@ class Storage:
             )
         return StoredObject(key, size, sha256, result.etag)
 
+    def _read(self, operation: str, call: Callable[[], T]) -> T:
+        """An idempotent read (GET before its body, HEAD, LIST), tried up to
+        ``read_attempts`` times while MinIO is unavailable, with full-jitter
+        backoff, the way the common S3 SDKs retry. Never a write: a retried
+        write could land twice, or late. Not after a read timeout: the
+        client has waited its share already."""
+        attempts = self.settings.read_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                with _translated(operation):
+                    return call()
+            except StorageUnavailable as exc:
+                if attempt == attempts or exc.upstream == "ReadTimeoutError":
+                    raise
+                self.on_retry(operation)
+                time.sleep(_JITTER.uniform(0, READ_BACKOFF_S * 2 ** (attempt - 1)))
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
     def open(self, key: str) -> ObjectStream:
         """Start reading ``key``; the caller reads it in chunks and closes it."""
-        response: BaseHTTPResponse | None = None
+        response = self._read("get", lambda: self._client.get_object(self.bucket, key))
         try:
-            with _translated("get"):
-                response = self._client.get_object(self.bucket, key)
-                headers = response.headers
-                etag = headers.get("etag")
-                info = StoredObject(
-                    key,
-                    int(headers.get("content-length", "0")),
-                    headers.get(SHA256_META),
-                    etag.strip('"') if etag else None,
-                )
+            headers = response.headers
+            etag = headers.get("etag")
+            info = StoredObject(
+                key,
+                int(headers.get("content-length", "0")),
+                headers.get(SHA256_META),
+                etag.strip('"') if etag else None,
+            )
         except BaseException:
-            if response is not None:
-                response.close()
-                response.release_conn()
+            response.close()
+            response.release_conn()
             raise
         return ObjectStream(response, info)
 
     def stat(self, key: str) -> StoredObject:
-        with _translated("head"):
-            info = self._client.stat_object(self.bucket, key)
+        info = self._read("head", lambda: self._client.stat_object(self.bucket, key))
         metadata = info.metadata or {}
         return StoredObject(key, info.size or 0, metadata.get(SHA256_META), info.etag)
 
@@ -265,10 +287,10 @@ class Storage:
         }
         if start_after:
             query["start-after"] = start_after
+        # The SDK's public list_objects pages on by itself and hides
+        # IsTruncated; one request per page keeps the answer bounded.
+        response = self._read("list", lambda: self._client._execute("GET", self.bucket, query_params=query))
         with _translated("list"):
-            # The SDK's public list_objects pages on by itself and hides
-            # IsTruncated; one request per page keeps the answer bounded.
-            response = self._client._execute("GET", self.bucket, query_params=query)
             objects, truncated, _, _ = parse_list_objects(response)
         return [str(o.object_name) for o in objects], truncated
 

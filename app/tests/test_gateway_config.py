@@ -110,3 +110,11 @@ def test_delete_settle_defaults_to_30_s_and_takes_0_to_turn_off() -> None:
     assert load({**BASE, "GATEWAY_DELETE_SETTLE": "0"}).delete_settle_s == 0.0
     with pytest.raises(ConfigError, match=r"GATEWAY_DELETE_SETTLE='-1' must be at least 0"):
         load({**BASE, "GATEWAY_DELETE_SETTLE": "-1"})
+
+
+def test_read_attempts_default_to_3_and_take_1_to_10() -> None:
+    assert load(BASE).read_attempts == 3
+    assert load({**BASE, "GATEWAY_READ_ATTEMPTS": "1"}).read_attempts == 1
+    for bad in ("0", "11", "2.5"):
+        with pytest.raises(ConfigError, match="GATEWAY_READ_ATTEMPTS"):
+            load({**BASE, "GATEWAY_READ_ATTEMPTS": bad})
