@@ -265,6 +265,17 @@ def patiently(keys: list[str], ask: Callable[[str], None], rnd: Round) -> None:
     rnd.unanswered.extend(k for k in waiting if k not in rnd.unanswered)
 
 
+def unanswered_reason(rounds: list[Round]) -> str | None:
+    """Why rounds whose keys MinIO did not answer cannot be judged, or None."""
+    keys = sorted(k for r in rounds for k in r.unanswered)
+    if not keys:
+        return None
+    return (
+        f"{len(keys)} key(s) got no answer from MinIO after recovery, {NO_ANSWER_TRIES} tries each "
+        f"(held locks in the evidence): {keys[:5]}"
+    )
+
+
 def read_back(s3: Minio, bucket: str, object_name: Callable[[str], str], rnd: Round) -> None:
     """HEAD and GET every key whose delete was acknowledged; list LISTINGS times."""
     read = object_reader(s3, bucket)

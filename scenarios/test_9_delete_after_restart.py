@@ -121,12 +121,9 @@ def _judge(
             f"no delete was acknowledged within {RECONNECT_S:g} s of the app's first write after a restart: "
             "the window in which MinIO may not see every drive was not tested"
         )
-    unanswered = sorted(k for r in rounds for k in r.unanswered)
+    unanswered = deletes.unanswered_reason(rounds)
     if unanswered:
-        scenario.result.inconclusive(
-            f"{len(unanswered)} key(s) got no answer from MinIO after recovery, {deletes.NO_ANSWER_TRIES} tries "
-            f"each (held locks in the evidence): {unanswered[:5]}"
-        )
+        scenario.result.inconclusive(unanswered)
     if expect_resurrection:
         scenario.result.require(
             resurrected > 0,

@@ -243,12 +243,9 @@ def _judge(
         scenario.result.inconclusive("no delete was acknowledged: there was nothing that could come back")
     if refused_deletes == 0:
         scenario.result.inconclusive("no delete was refused: no delete marker was left short of quorum")
-    unanswered = sorted(k for r in [*rounds, *held_rounds] for k in r.unanswered)
+    unanswered = deletes.unanswered_reason([*rounds, *held_rounds])
     if unanswered:
-        scenario.result.inconclusive(
-            f"{len(unanswered)} key(s) got no answer from MinIO after recovery, {deletes.NO_ANSWER_TRIES} tries "
-            f"each (held locks in the evidence): {unanswered[:5]}"
-        )
+        scenario.result.inconclusive(unanswered)
     if expect == NOTHING:
         scenario.measure("resurrected_deletes", resurrected, 0, unit="")
         scenario.measure("flapping_listings", flapping, 0, unit="")

@@ -323,40 +323,21 @@ def _no_pdb(docs: list[Doc]) -> None:
     docs.remove(_of(docs, "PodDisruptionBudget"))
 
 
-def _unsettled_gateway(docs: list[Doc]) -> None:
-    docs.append(
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": "gateway", "namespace": NS},
-            "spec": {
-                "template": {
-                    "spec": {
-                        "containers": [{"name": "gateway", "env": [{"name": "GATEWAY_DELETE_SETTLE", "value": "0"}]}]
-                    }
-                }
-            },
-        }
-    )
+def _gateway_env(name: str, value: str) -> Callable[[list[Doc]], None]:
+    """A gateway Deployment whose container sets ``name`` to ``value``."""
 
+    def change(docs: list[Doc]) -> None:
+        container = {"name": "gateway", "env": [{"name": name, "value": value}]}
+        docs.append(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": "gateway", "namespace": NS},
+                "spec": {"template": {"spec": {"containers": [container]}}},
+            }
+        )
 
-def _unversioned_gateway(docs: list[Doc]) -> None:
-    docs.append(
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": "gateway", "namespace": NS},
-            "spec": {
-                "template": {
-                    "spec": {
-                        "containers": [
-                            {"name": "gateway", "env": [{"name": "GATEWAY_BUCKET_VERSIONING", "value": "off"}]}
-                        ]
-                    }
-                }
-            },
-        }
-    )
+    return change
 
 
 LITERAL_VALUES = {"values.yaml": "minio:\n  auth:\n    rootPassword: aHVudGVyMi1odW50ZXIy\n"}
@@ -389,8 +370,8 @@ FAILING: dict[str, tuple[str, Callable[[list[Doc]], None], dict[str, Any]]] = {
     "OrderedReady by default": ("CG010-ordered-ready", _ordered_ready_by_default, {}),
     "no resources": ("CG011-missing-resources", _no_resources, {}),
     "no PDB": ("CG012-no-disruption-budget", _no_pdb, {}),
-    "unversioned gateway bucket": ("CG013-unversioned-bucket", _unversioned_gateway, {}),
-    "gateway settle off": ("CG014-delete-settle-off", _unsettled_gateway, {}),
+    "unversioned gateway bucket": ("CG013-unversioned-bucket", _gateway_env("GATEWAY_BUCKET_VERSIONING", "off"), {}),
+    "gateway settle off": ("CG014-delete-settle-off", _gateway_env("GATEWAY_DELETE_SETTLE", "0"), {}),
 }
 
 
