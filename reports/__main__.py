@@ -6,11 +6,15 @@
       each measurement's change; regressions and data loss fail the comparison
   trend RUNS_DIR [--last N] [--out FILE]
       trend.html: each measurement over the last N runs, the verdict of each run
+  publish RUN --repo OWNER/NAME --sha SHA --target-url URL [--tag TAG]
+      GitHub: a commit status (chaosgate/gate), the run's files on the tag's
+      release (reports.publish)
 
 RUN may be a run folder, its summary.json, or a folder of runs (the newest is
 taken: ``runs/`` or a downloaded artifact). Exit codes follow the suite's:
 0 done (compare: nothing regressed), 1 compare found a regression or data
-loss, 2 bad input (a missing or unreadable summary.json, a bad flag).
+loss, 2 bad input (a missing or unreadable summary.json, a bad flag, no
+token to publish with); publish exits 1 when GitHub refuses a call.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from chaos.rulebook import BAD_INPUT_EXIT
-from reports import compare, summary, trend
+from reports import compare, publish, summary, trend
 
 BAD_INPUT = BAD_INPUT_EXIT
 DEFAULTS = compare.Tolerance()
@@ -94,6 +98,13 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 1 when a scenario's verdict differs between runs of the same target and profile",
     )
+
+    p = sub.add_parser("publish", help="GitHub: commit status, release assets, step summary (needs GH_TOKEN)")
+    p.add_argument("run", type=Path, help="run folder, its summary.json, or a folder of runs (the newest is used)")
+    p.add_argument("--repo", required=True, help="OWNER/NAME (in a workflow: ${{ github.repository }})")
+    p.add_argument("--sha", required=True, help="the commit under test (in a workflow: ${{ github.sha }})")
+    p.add_argument("--target-url", required=True, help="where readers find the run (the workflow run's URL)")
+    p.add_argument("--tag", default="", help="attach report.html, summary.json, junit.xml to this tag's release")
     return parser
 
 
@@ -112,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = compare.compare(summary.load(args.baseline), summary.load(args.run), tolerance)
             print(compare.markdown(result) if args.format == "markdown" else compare.text(result), end="")
             return result.exit_code
+        if args.command == "publish":
+            return _publish(args)
         path, found = trend.write(args.runs_dir, args.out, args.last)
         print(f"wrote {path}")
         for flip in found:
@@ -120,6 +133,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except summary.BadRun as exc:
         print(f"error: {exc}", file=sys.stderr)
         return BAD_INPUT
+
+
+def _publish(args: argparse.Namespace) -> int:
+    run = summary.load(args.run)
+    try:
+        gh = publish.GitHub.from_env(args.repo)
+    except publish.NoToken as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return BAD_INPUT
+    try:
+        print(publish.publish(run, gh, args.sha, args.target_url, args.tag))
+    except publish.PublishError as exc:
+        print(f"error: publishing to GitHub failed: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":

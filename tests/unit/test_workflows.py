@@ -213,8 +213,12 @@ def gate_problems(workflow: dict[str, Any], gate_job: str = "chaos-gate") -> lis
     needs = publish.get("needs", [])
     if gate_job not in ([needs] if isinstance(needs, str) else needs):
         problems.append(f"the publish job does not need {gate_job!r}")
-    if not any("placeholder" in str(s.get("name", "")).lower() for s in publish.get("steps", [])):
-        problems.append("the publish job has no clearly named placeholder step")
+    runs = [str(step.get("run", "")) for step in publish.get("steps", [])]
+    if not any("reports publish" in run and "--tag" in run for run in runs):
+        problems.append("the publish job does not attach the run's files to the release (reports publish --tag)")
+    gate_runs = [step for step in (gate or {}).get("steps", []) if "reports publish" in str(step.get("run", ""))]
+    if not gate_runs or not all("GH_TOKEN" in (step.get("env") or {}) for step in gate_runs):
+        problems.append(f"{gate_job!r} sets no commit status (reports publish with GH_TOKEN)")
     return problems
 
 
@@ -425,12 +429,14 @@ jobs:
     runs-on: ubuntu-latest
     steps:
       - run: tox -e chaos
+      - run: python -m reports publish runs --repo r --sha s --target-url u
+        env: {GH_TOKEN: t}
   publish:
     needs: chaos-gate
     runs-on: ubuntu-latest
     steps:
-      - name: Publish (placeholder)
-        run: echo publish
+      - name: Publish
+        run: python -m reports publish runs --repo r --sha s --target-url u --tag v1
 """
 
 
@@ -446,7 +452,8 @@ def test_crafted_gate_passes():
         ("    name: chaos-gate\n", "    name: chaos gate (${{ matrix.k8s }})\n", "stable id and name"),
         ("  chaos-gate:\n", "  chaos:\n", "stable id and name"),
         ("    needs: chaos-gate\n", "", "does not need"),
-        ("Publish (placeholder)", "Publish", "placeholder"),
+        ("--target-url u --tag v1", "--target-url u", "attach the run's files"),
+        ("        env: {GH_TOKEN: t}\n", "", "sets no commit status"),
     ],
 )
 def test_gate_check_fails(good, bad, problem):
