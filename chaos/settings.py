@@ -112,6 +112,13 @@ class Settings:
         "The reference stack by default.",
         default=target_mod.REFERENCE,
     )
+    pull_images: tuple[str, ...] = option(
+        "--pull-image",
+        "Comma-separated NAME=REF: the target's image NAME is pulled by reference (a tag, a digest, or both) "
+        "instead of coming from the source the target file names; a release gate passes the image about to "
+        "ship. Pulled through --registry-mirror when set; unpullable is bad input (exit 2).",
+        default=(),
+    )
 
     load_workers: int = option(
         "--load-workers",
@@ -175,7 +182,16 @@ class Settings:
         """The target file, checked (BadInputError naming the field and the fix)."""
         target = target_mod.load(self.target)
         catalog.check_names(target.scenarios, f"target file {target.file}: scenarios")
-        return target
+        return target_mod.with_pulled(target, self._pulled())
+
+    def _pulled(self) -> dict[str, str]:
+        refs = {}
+        for item in self.pull_images:
+            name, sep, ref = item.partition("=")
+            if not sep or not name.strip() or not ref.strip():
+                raise BadInputError(f"--pull-image {item!r}: fix: write NAME=REF, e.g. minio=reg/minio:2026-02-12")
+            refs[name.strip()] = ref.strip()
+        return refs
 
     def slo_path(self, target: Target) -> Path | None:
         """--slo-file when given, else the target's own SLO file."""

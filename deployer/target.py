@@ -11,7 +11,9 @@ relative to the file. The topology is never declared: it is read from MinIO.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,6 +192,39 @@ def load(path: Path) -> Target:
     if problems:
         raise BadInputError(f"target file {path}:\n  " + "\n  ".join(problems))
     return target
+
+
+def with_pulled(target: Target, refs: Mapping[str, str]) -> Target:
+    """``target`` with the images named in ``refs`` pulled by reference instead
+    of from the source its file names (``--pull-image NAME=REF``: a release
+    gate tests the image about to ship); BadInputError naming the problem."""
+    if not refs:
+        return target
+    if target.deploy is None:
+        raise BadInputError(
+            f"--pull-image: target {target.name} is used as deployed (no deploy:), so chaosgate installs no "
+            "image; fix: drop --pull-image, or give the target a deploy: section"
+        )
+    known = sorted(i.name for i in target.deploy.images)
+    unknown = sorted(set(refs) - set(known))
+    if unknown:
+        raise BadInputError(
+            f"--pull-image names {unknown}, not images of target {target.name}; fix: use one of {', '.join(known)}"
+        )
+    pattern = re.compile(_image_source_schema()["properties"]["pull"]["pattern"])
+    bad = sorted(ref for ref in refs.values() if not pattern.fullmatch(ref))
+    if bad:
+        raise BadInputError(f"--pull-image {bad}: fix: give each NAME=REF with a tag or a digest, e.g. app=reg/app:1.2")
+    images = tuple(
+        ImageSource(i.name, ref=refs[i.name], pull=True) if i.name in refs else i for i in target.deploy.images
+    )
+    return dataclasses.replace(target, deploy=dataclasses.replace(target.deploy, images=images))
+
+
+def _image_source_schema() -> dict[str, Any]:
+    schema = json.loads(SCHEMA_FILE.read_text())
+    source: dict[str, Any] = schema["properties"]["deploy"]["properties"]["images"]["additionalProperties"]
+    return source
 
 
 def schema_problems(raw: Mapping[str, Any]) -> list[str]:

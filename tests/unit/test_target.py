@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from chaos.settings import Settings
 from deployer import stack, target
 from kernel.errors import BadInputError
 
@@ -270,3 +271,26 @@ def test_a_url_for_a_service_the_target_lacks_is_refused(bad) -> None:
 
     message = bad(change)
     assert "urls.app: the target has no app section" in message
+
+
+def test_a_gate_pulls_the_image_about_to_ship_instead_of_the_targets_source() -> None:
+    ref = "registry.example.com/team/minio:2026.2@sha256:" + "c" * 64
+    loaded = Settings(pull_images=(f"minio={ref}",)).load_target()
+    assert loaded.deploy is not None
+    sources = {i.name: i for i in loaded.deploy.images}
+    assert (sources["minio"].pull, sources["minio"].ref, sources["minio"].stack) == (True, ref, "")
+    assert sources["gateway"].stack == "gateway"  # the others as the file names them
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("redis=reg/redis:7", "not images of target reference; fix: use one of"),
+        ("minio=reg/minio", "with a tag or a digest"),
+        ("minio", "write NAME=REF"),
+    ],
+)
+def test_a_bad_pull_image_is_refused_naming_the_fix(given: str, expected: str) -> None:
+    with pytest.raises(BadInputError, match="--pull-image") as caught:
+        Settings(pull_images=(given,)).load_target()
+    assert expected in str(caught.value)
