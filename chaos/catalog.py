@@ -31,7 +31,6 @@ SCENARIOS = (
     "negative-unversioned",
     "negative-unrepaired",
     "delete-after-restart",
-    "negative-unsettled",
 )
 """Every fault scenario, in the order the suite runs them."""
 

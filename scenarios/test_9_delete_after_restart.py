@@ -13,8 +13,15 @@ found" for a key that is there: MinIO answers 204, writes no delete marker,
 and the key reads back once every drive is seen again
 (docs/findings/delete-resurrection.md, "A look-up that misses drives"). The
 reference stack's gateway answers 503 for a marker-less delete until every
-server has been up GATEWAY_DELETE_SETTLE seconds; the `unsettled` variant
-turns that check off and is the negative control.
+server has been up GATEWAY_DELETE_SETTLE seconds.
+
+On an idle kind cluster every server starts within a second or two of the
+others and sees every drive at once: 5 rounds of the `unsettled` variant
+(that check off) brought back none of 2,550 deletes. The window opens under
+load, when servers start seconds apart and drives miss health probes (the
+quick profile's full-outage: 3 of 16 runs before the check). So this row
+guards the restart path but is no negative control; the check's own is
+app/tests/test_gateway_delete_settle.py, on real MinIO.
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ RECONNECT_S = 15.0
 window in which the look-up can miss drives."""
 
 
-def after_restart(scenario: ScenarioRun, rounds: int, *, expect_resurrection: bool = False) -> None:
+def after_restart(scenario: ScenarioRun, rounds: int) -> None:
     stack = scenario.stack
     app = stack.target.app
     if app is None or not app.delete_path:
@@ -96,12 +103,10 @@ def after_restart(scenario: ScenarioRun, rounds: int, *, expect_resurrection: bo
                 resurrected=len(rnd.resurrected),
                 refused=len(rnd.refused_deletes),
             )
-    _judge(scenario, found, rows, expect_resurrection=expect_resurrection)
+    _judge(scenario, found, rows)
 
 
-def _judge(
-    scenario: ScenarioRun, rounds: list[deletes.Round], rows: list[dict[str, Any]], *, expect_resurrection: bool
-) -> None:
+def _judge(scenario: ScenarioRun, rounds: list[deletes.Round], rows: list[dict[str, Any]]) -> None:
     acked = sum(len(r.acked_deletes) for r in rounds)
     resurrected = sum(len(r.resurrected) for r in rounds)
     flapping = sum(len(r.flapping) for r in rounds)
@@ -124,29 +129,11 @@ def _judge(
     unanswered = deletes.unanswered_reason(rounds)
     if unanswered:
         scenario.result.inconclusive(unanswered)
-    if expect_resurrection:
-        scenario.result.require(
-            resurrected > 0,
-            f"the checker caught the known-bad stack: {resurrected} of {acked} acknowledged deletes came back",
-            f"none of {acked} acknowledged deletes came back in {len(rounds)} rounds, on a stack that must show it",
-        )
-        scenario.measure("resurrected_deletes", resurrected, unit="")
-    else:
-        scenario.measure("resurrected_deletes", resurrected, 0, unit="")
-        scenario.measure("flapping_listings", flapping, 0, unit="")
-    scenario.check_ledger(expect_loss=expect_resurrection)
+    scenario.measure("resurrected_deletes", resurrected, 0, unit="")
+    scenario.measure("flapping_listings", flapping, 0, unit="")
+    scenario.check_ledger(expect_loss=False)
 
 
 @pytest.mark.scenario("delete-after-restart", title="Deletes right after a full restart stay deleted", extended=True)
 def test_deletes_after_a_restart_stay_deleted(scenario: ScenarioRun, settings: Settings) -> None:
     after_restart(scenario, settings.resurrection_rounds)
-
-
-@pytest.mark.variant("unsettled")
-@pytest.mark.scenario(
-    "negative-unsettled",
-    title="Negative control: an app that believes MinIO's 'nothing to delete' right after a restart",
-    extended=True,
-)
-def test_unsettled_gateway_acknowledges_undone_deletes_and_is_caught(scenario: ScenarioRun, settings: Settings) -> None:
-    after_restart(scenario, settings.resurrection_rounds, expect_resurrection=True)
