@@ -79,16 +79,21 @@ def test_a_write_is_tried_once_whatever_minio_answers(
     assert (_count(proxy, "PUT", f"/{key}"), _count(proxy, "DELETE", f"/{key}")) == (1, 1)
 
 
+def _get_refused(gateway: RunningGateway, refusals: Refusals, times: int) -> tuple[str, int]:
+    """Store a key, then GET it with its first ``times`` GETs refused: (key, the client's status)."""
+    key = f"refused-{secrets.token_hex(4)}"
+    with gateway.client() as http:
+        assert http.put(f"/objects/{key}", content=b"x").status_code == 200
+        refusals.rules = {("GET", f"/{key}"): times}
+        return key, http.get(f"/objects/{key}").status_code
+
+
 def test_without_retries_one_refusal_is_the_clients_503(
     minio_cluster: LocalMinioCluster, gateway_factory: GatewayFactory, proxied: tuple[FlakyProxy, Refusals]
 ) -> None:
     proxy, refusals = proxied
     gateway = _start(gateway_factory, minio_cluster, proxy, GATEWAY_READ_ATTEMPTS="1")
-    key = f"noretry-{secrets.token_hex(4)}"
-    with gateway.client() as http:
-        assert http.put(f"/objects/{key}", content=b"x").status_code == 200
-        refusals.rules = {("GET", f"/{key}"): 1}
-        assert http.get(f"/objects/{key}").status_code == 503
+    assert _get_refused(gateway, refusals, 1)[1] == 503
     assert _retries(gateway, "get") == 0
 
 
@@ -96,10 +101,6 @@ def test_a_read_still_refused_after_every_attempt_is_503(
     minio_cluster: LocalMinioCluster, gateway_factory: GatewayFactory, proxied: tuple[FlakyProxy, Refusals]
 ) -> None:
     proxy, refusals = proxied
-    gateway = _start(gateway_factory, minio_cluster, proxy)
-    key = f"down-{secrets.token_hex(4)}"
-    with gateway.client() as http:
-        assert http.put(f"/objects/{key}", content=b"x").status_code == 200
-        refusals.rules = {("GET", f"/{key}"): 10}
-        assert http.get(f"/objects/{key}").status_code == 503
+    key, status = _get_refused(_start(gateway_factory, minio_cluster, proxy), refusals, 10)
+    assert status == 503
     assert _count(proxy, "GET", f"/{key}") == 3
